@@ -1,0 +1,1 @@
+"""The archive: every speaker's track kept as it arrives, the room's timeline, hand-off to the pipeline."""

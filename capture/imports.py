@@ -1,0 +1,87 @@
+"""Bringing an existing multitrack recording into the archive, as a room that has ended.
+
+Every file is decoded once before anything is created, so a missing, unreadable or corrupt
+track is refused with nothing left behind. The originals are archived unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from roomcast.audio import AudioInfo, UnreadableAudio, probe
+from roomcast.errors import NotFound, UserError
+from roomcast.models import Participant, Role, Room, RoomStatus, Show, Track, utcnow
+from roomcast.storage import get_media_store
+from roomcast.text import clean_line, slugify
+
+
+@dataclass(frozen=True)
+class TrackFile:
+    speaker: str
+    path: Path
+
+
+def parse_track_option(value: str) -> TrackFile:
+    """``NAME=PATH`` as given to ``roomcast import --track``."""
+    name, separator, path = value.partition("=")
+    name = clean_line(name)
+    if not separator or not name or not path.strip():
+        raise UserError(f"--track {value!r}: expected NAME=PATH, for example --track Alice=alice.wav")
+    return TrackFile(name, Path(path.strip()).expanduser())
+
+
+def check_track(track: TrackFile) -> AudioInfo:
+    if not track.path.is_file():
+        raise UserError(f"track {track.speaker}: {track.path}: no such file")
+    if not os.access(track.path, os.R_OK):
+        raise UserError(f"track {track.speaker}: {track.path}: not readable")
+    try:
+        return probe(track.path)
+    except UnreadableAudio as error:
+        raise UserError(f"track {track.speaker}: {track.path}: not readable audio ({error})") from error
+
+
+def import_recording(session: Session, show_slug: str, title: str, tracks: list[TrackFile], description: str = "") -> Room:
+    """Create the room, its participants and archived tracks in ``session`` (not committed).
+
+    The caller commits; if it does not, :func:`discard_archive` removes the copied files.
+    """
+    if not tracks:
+        raise UserError("an import needs at least one --track")
+    names = [t.speaker for t in tracks]
+    if len(set(names)) != len(names):
+        raise UserError("each --track needs its own speaker name")
+    title = clean_line(title)
+    if not title:
+        raise UserError("an episode needs a title")
+    show = session.scalars(select(Show).where(Show.slug == show_slug)).first()
+    if show is None:
+        raise NotFound(f"no show {show_slug!r}; create it first with `roomcast show create`")
+    infos = [check_track(track) for track in tracks]
+
+    ended = utcnow()
+    duration = max(info.duration_s for info in infos)
+    room = Room(show=show, title=title, description=description.strip(), status=RoomStatus.ended,
+                started_at=ended - timedelta(seconds=duration), ended_at=ended)
+    session.add(room)
+    session.flush()
+    store = get_media_store()
+    for number, (track, info) in enumerate(zip(tracks, infos), start=1):
+        participant = Participant(room=room, identity=f"import-{number}", display_name=track.speaker,
+                                  role=Role.host if number == 1 else Role.speaker, consented_at=ended)
+        key = f"rooms/{room.id}/tracks/{number}-{slugify(track.speaker, 'speaker')}{track.path.suffix.lower()}"
+        size = store.copy_in(track.path, key)
+        session.add(Track(room=room, participant=participant, media_key=key, codec=info.codec,
+                          sample_rate=info.sample_rate, duration_s=info.duration_s, offset_s=0.0, size_bytes=size))
+    session.flush()
+    return room
+
+
+def discard_archive(room_id: int) -> None:
+    get_media_store().delete_tree(f"rooms/{room_id}")

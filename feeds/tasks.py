@@ -1,0 +1,24 @@
+"""Publishing: the last step of the pipeline puts the episode in its show's feed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from roomcast.celery_app import celery_app
+from roomcast.db import session_scope
+from roomcast.models import Episode, EpisodeStatus, RunStatus, utcnow
+from roomcast.runs import RoomTask, finish_run, pipeline_step
+
+
+@celery_app.task(name="feeds.publish_episode", base=RoomTask)
+def publish_episode(room_id: int) -> None:
+    with pipeline_step(room_id, "publish") as step:
+        if not step.skipped:
+            with session_scope() as session:
+                episode = session.scalars(select(Episode).where(Episode.room_id == room_id)).one()
+                if episode.audio_key is None:
+                    raise RuntimeError("the episode has no audio to publish")
+                # Only a processing episode is published: a duplicate delivery changes nothing.
+                if episode.status == EpisodeStatus.processing:
+                    episode.status, episode.published_at = EpisodeStatus.published, utcnow()
+    finish_run(room_id, RunStatus.succeeded)

@@ -1,0 +1,1 @@
+"""Post-production: mix and master the tracks, transcribe each speaker, write the transcript files."""

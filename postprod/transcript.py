@@ -1,0 +1,90 @@
+"""One speaker-attributed transcript from the per-track results, and its published formats.
+
+Formats: WebVTT with ``<v Speaker>`` voice tags (Apple Podcasts reads them), SRT, the Podcast
+Namespace JSON (``{"version": "1.0.0", "segments": [...]}``) and plain text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from postprod.transcription import Utterance
+
+
+@dataclass
+class Line:
+    speaker: str
+    participant_id: int | None
+    start: float
+    end: float
+    text: str
+    words: list[dict[str, Any]] = field(default_factory=list)
+
+
+def merge(per_speaker: list[tuple[str, int | None, float, list[Utterance]]]) -> list[Line]:
+    """Interleave every speaker's utterances by start time, shifted by the track's offset.
+
+    Overlapping speech keeps both speakers' lines: nothing is dropped to make times disjoint.
+    """
+    lines = [
+        Line(
+            speaker=name,
+            participant_id=participant_id,
+            start=round(u.start + offset, 3),
+            end=round(u.end + offset, 3),
+            text=u.text,
+            words=[{**w.__dict__, "start": round(w.start + offset, 3), "end": round(w.end + offset, 3)} for w in u.words],
+        )
+        for name, participant_id, offset, utterances in per_speaker
+        for u in utterances
+    ]
+    return sorted(lines, key=lambda line: (line.start, line.end, line.speaker))
+
+
+def _timestamp(seconds: float, separator: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _cue_text(text: str) -> str:
+    # VTT and SRT cue text is markup: escape it, and never let a blank line end the cue early.
+    return " ".join(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split())
+
+
+def to_vtt(lines: list[Line]) -> str:
+    cues = ["WEBVTT", ""]
+    for line in lines:
+        speaker = _cue_text(line.speaker)
+        cues += [f"{_timestamp(line.start, '.')} --> {_timestamp(line.end, '.')}", f"<v {speaker}>{_cue_text(line.text)}", ""]
+    return "\n".join(cues)
+
+
+def to_srt(lines: list[Line]) -> str:
+    cues = []
+    for number, line in enumerate(lines, start=1):
+        cues += [str(number), f"{_timestamp(line.start, ',')} --> {_timestamp(line.end, ',')}", f"{line.speaker}: {_cue_text(line.text)}", ""]
+    return "\n".join(cues)
+
+
+def to_podcast_json(lines: list[Line]) -> str:
+    segments = [
+        {"speaker": line.speaker, "startTime": line.start, "endTime": line.end, "body": line.text} for line in lines
+    ]
+    return json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1)
+
+
+def to_text(lines: list[Line]) -> str:
+    return "".join(f"[{_timestamp(line.start, '.')[:8]}] {line.speaker}: {line.text}\n" for line in lines)
+
+
+FORMATS = {
+    "vtt": ("text/vtt", to_vtt),
+    "srt": ("application/x-subrip", to_srt),
+    "json": ("application/json", to_podcast_json),
+    "txt": ("text/plain", to_text),
+}

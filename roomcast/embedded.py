@@ -1,0 +1,67 @@
+"""The embedded worker: one Celery worker per data directory, started by `roomcast serve`.
+
+A file lock marks the running worker, so `serve` and `import --wait` know whether one is
+already there, and a second one can never start on the same SQLite queue.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from roomcast.settings import get_settings
+
+STOP_GRACE_S = 60
+
+
+class WorkerAlreadyRunning(RuntimeError):
+    pass
+
+
+def lock_path() -> Path:
+    data_dir = get_settings().resolved_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return data_dir / "worker.lock"
+
+
+@contextmanager
+def worker_lock() -> Iterator[None]:
+    with open(lock_path(), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise WorkerAlreadyRunning(f"an embedded worker already runs on {lock_path().parent}") from error
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def worker_running() -> bool:
+    try:
+        with worker_lock():
+            return False
+    except WorkerAlreadyRunning:
+        return True
+
+
+def spawn_worker(quiet: bool = False) -> subprocess.Popen:
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.Popen([sys.executable, "-m", "roomcast", "worker"], stdout=output, stderr=output)
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    """Celery's warm shutdown: running tasks finish, queued ones stay queued for next time."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,254 @@
+"""The database schema: shows, rooms and what happened in them, and what the pipeline made.
+
+Every domain package reads and writes these tables; none of them defines its own. The
+migrations under ``roomcast/migrations`` create exactly this schema.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RoomStatus(str, enum.Enum):
+    scheduled = "scheduled"
+    live = "live"
+    ended = "ended"
+    interrupted = "interrupted"
+
+
+class Role(str, enum.Enum):
+    host = "host"
+    moderator = "moderator"
+    speaker = "speaker"
+    listener = "listener"
+
+
+class EpisodeStatus(str, enum.Enum):
+    processing = "processing"
+    review = "review"
+    published = "published"
+    unpublished = "unpublished"
+    failed = "failed"
+
+
+class RunStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings so that adding a value needs no ALTER TYPE on PostgreSQL.
+    return Enum(cls, native_enum=False, length=32, validate_strings=True)
+
+
+class Show(Base):
+    __tablename__ = "shows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    author: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    image_path: Mapped[str | None] = mapped_column(String(512))
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    rooms: Mapped[list[Room]] = relationship(back_populates="show")
+    episodes: Mapped[list[Episode]] = relationship(back_populates="show")
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[RoomStatus] = mapped_column(_enum(RoomStatus), default=RoomStatus.scheduled)
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    show: Mapped[Show] = relationship(back_populates="rooms")
+    participants: Mapped[list[Participant]] = relationship(back_populates="room", cascade="all, delete-orphan")
+    tracks: Mapped[list[Track]] = relationship(back_populates="room", cascade="all, delete-orphan")
+    events: Mapped[list[RoomEvent]] = relationship(back_populates="room", cascade="all, delete-orphan")
+    episode: Mapped[Episode | None] = relationship(back_populates="room", uselist=False)
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    identity: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.listener)
+    consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    room: Mapped[Room] = relationship(back_populates="participants")
+    tracks: Mapped[list[Track]] = relationship(back_populates="participant")
+
+    __table_args__ = (UniqueConstraint("room_id", "identity"),)
+
+
+class Track(Base):
+    """One speaker's archived audio. ``offset_s`` places its first sample on the room's clock."""
+
+    __tablename__ = "tracks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    media_key: Mapped[str] = mapped_column(String(512))
+    codec: Mapped[str] = mapped_column(String(32))
+    sample_rate: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float] = mapped_column(Float)
+    offset_s: Mapped[float] = mapped_column(Float, default=0.0)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    transcript_key: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    room: Mapped[Room] = relationship(back_populates="tracks")
+    participant: Mapped[Participant] = relationship(back_populates="tracks")
+
+
+class RoomEvent(Base):
+    """The room's timeline: joins, stage moves, mutes, markers, off-the-record spans."""
+
+    __tablename__ = "room_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at_s: Mapped[float] = mapped_column(Float)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    room: Mapped[Room] = relationship(back_populates="events")
+
+
+class Episode(Base):
+    __tablename__ = "episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), unique=True)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid, unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[EpisodeStatus] = mapped_column(_enum(EpisodeStatus), default=EpisodeStatus.processing)
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    audio_key: Mapped[str | None] = mapped_column(String(512))
+    audio_mime: Mapped[str | None] = mapped_column(String(64))
+    audio_bytes: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    loudness_lufs: Mapped[float | None] = mapped_column(Float)
+    true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
+    transcript_keys: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    show: Mapped[Show] = relationship(back_populates="episodes")
+    room: Mapped[Room] = relationship(back_populates="episode")
+    segments: Mapped[list[TranscriptSegment]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", order_by="TranscriptSegment.start_s"
+    )
+
+
+class TranscriptSegment(Base):
+    """One speaker's line, timed on the published audio; ``words`` holds word-level timings."""
+
+    __tablename__ = "transcript_segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    speaker: Mapped[str] = mapped_column(String(255))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    indexed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    episode: Mapped[Episode] = relationship(back_populates="segments")
+
+
+class PipelineRun(Base):
+    """Progress of the post-production pipeline for one room, shown by the CLI, the API and pages."""
+
+    __tablename__ = "pipeline_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.queued)
+    steps_total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    steps: Mapped[list[PipelineStep]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="PipelineStep.id"
+    )
+
+    @property
+    def progress(self) -> float:
+        if not self.steps_total:
+            return 0.0
+        done = sum(1.0 if s.status == RunStatus.succeeded else s.progress for s in self.steps)
+        return min(1.0, done / self.steps_total)
+
+    @property
+    def stage(self) -> str:
+        running = [s.name for s in self.steps if s.status == RunStatus.running]
+        return ", ".join(running) or self.status.value
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for s in self.steps for w in s.warnings]
+
+
+class PipelineStep(Base):
+    """One task of a run. A row per step, so that tasks running in parallel never overwrite each other."""
+
+    __tablename__ = "pipeline_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("pipeline_runs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.running)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    run: Mapped[PipelineRun] = relationship(back_populates="steps")
+
+    __table_args__ = (UniqueConstraint("run_id", "name"),)

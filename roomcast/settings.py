@@ -1,0 +1,77 @@
+"""Settings, read from ``ROOMCAST_*`` environment variables.
+
+The defaults describe the embedded mode: everything lives under one data directory
+(SQLite database, media, the broker's queue), so one command starts a working server.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROOMCAST_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./data"), description="Database, media and queue of the embedded mode.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under data_dir when unset.")
+    broker_url: str | None = Field(default=None, description="Celery broker; an SQLite queue under data_dir when unset.")
+    result_backend: str | None = Field(default=None, description="Celery result backend; derived from the broker when unset.")
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL that feeds and links point at.")
+    media_dir: Path | None = Field(default=None, description="Media storage; data_dir/media when unset.")
+
+    whisper_model: str = Field(default="tiny.en", description="'tiny.en' (bundled) or a path to a CTranslate2 model.")
+    whisper_compute_type: str = "int8"
+    whisper_cpu_threads: int = 0
+    whisper_beam_size: int = 5
+
+    loudness_target_lufs: float = -16.0
+    true_peak_ceiling_dbtp: float = -1.0
+    mp3_bitrate: int = 96_000
+
+    worker_concurrency: int = 2
+    embedded_worker: bool = Field(default=True, description="`roomcast serve` starts a worker when the broker is embedded.")
+
+    # --- derived values -------------------------------------------------------------
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.resolved_data_dir / 'roomcast.sqlite3'}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{self.resolved_data_dir / 'queue.sqlite3'}"
+
+    @property
+    def resolved_result_backend(self) -> str:
+        if self.result_backend:
+            return self.result_backend
+        broker = self.resolved_broker_url
+        if broker.startswith(("redis://", "rediss://")):
+            return broker
+        if self.database_url:
+            return "db+" + self.database_url
+        return f"db+sqlite:///{self.resolved_data_dir / 'results.sqlite3'}"
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return (self.media_dir or self.resolved_data_dir / "media").expanduser().resolve()
+
+    @property
+    def broker_is_embedded(self) -> bool:
+        return self.resolved_broker_url.startswith("sqla+sqlite")
+
+    @property
+    def public_base_url(self) -> str:
+        return self.base_url.rstrip("/")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
