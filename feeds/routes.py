@@ -54,7 +54,8 @@ def show_feed(slug: str, request: Request, session: SessionDep) -> Response:
     return Response(body, media_type="application/rss+xml; charset=utf-8", headers=headers)
 
 
-@router.api_route("/media/{key:path}", methods=["GET", "HEAD"], tags=["feeds"], response_class=FileResponse)
+@router.get("/media/{key:path}", tags=["feeds"], response_class=FileResponse)
+@router.head("/media/{key:path}", include_in_schema=False)
 def media(key: str, session: SessionDep) -> FileResponse:
     """Published audio, transcripts and artwork; HEAD and byte ranges (206) as podcast apps expect.
 

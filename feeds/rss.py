@@ -12,8 +12,8 @@ from roomcast.models import Episode, Show
 from roomcast.storage import MediaStore
 
 def as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    # SQLite hands back naive datetimes, PostgreSQL the session's zone; every stored time is UTC.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def feed_url(base_url: str, show: Show) -> str:

@@ -205,6 +205,32 @@ def _wait_for(episode_id: int, timeout: float) -> str:
 
 
 @app.command()
+def status(
+    episode: Annotated[int, typer.Argument(help="Episode id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the episode as one JSON line.")] = False,
+) -> None:
+    """Show an episode's status, links and pipeline progress."""
+    from roomcast.models import Episode
+
+    migrate()
+    with session_scope() as session:
+        if session.get(Episode, episode) is None:
+            fail(f"no episode {episode}")
+    view = _episode_json(episode)
+    if as_json:
+        typer.echo(json.dumps(view))
+        return
+    pipeline = view["pipeline"] or {}
+    typer.echo(f"episode {episode} ({view['title']}): {view['status']}")
+    typer.echo(f"  pipeline: {pipeline.get('status')} {pipeline.get('progress', 0) * 100:.0f}%  {pipeline.get('stage', '')}")
+    for warning in pipeline.get("warnings", []):
+        typer.echo(f"  warning: {warning}")
+    if pipeline.get("error"):
+        typer.echo(f"  error: {pipeline['error']}")
+    typer.echo(f"  page: {view['page_url']}")
+
+
+@app.command()
 def rerun(room: Annotated[int, typer.Argument(help="Room id.")]) -> None:
     """Produce a room's episode again (after a failure, or with new settings)."""
     from roomcast.pipeline import rerun as rerun_room

@@ -1,0 +1,231 @@
+"""Shared fixtures: synthetic conversations with known turns, and the roomcast CLI and server
+run as real processes against a data directory (embedded) or PostgreSQL + Redis (scale-out)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+ESPEAK_RATE = 22_050
+GAP_S = 0.8
+LEAD_S = 0.5
+
+
+@dataclass
+class Turn:
+    speaker: str
+    text: str
+    start: float = 0.0
+    end: float = 0.0
+
+
+@dataclass
+class Conversation:
+    """One WAV per speaker, all of the same length, each silent outside its speaker's turns."""
+
+    turns: list[Turn]
+    files: dict[str, Path] = field(default_factory=dict)
+    duration: float = 0.0
+
+    def track_args(self) -> list[str]:
+        return [arg for name, path in self.files.items() for arg in ("--track", f"{name}={path}")]
+
+    def when_said(self, word: str) -> tuple[Turn, float]:
+        """The turn that says ``word`` and about when: the length of espeak's speech before it."""
+        turn = next(t for t in self.turns if word.lower() in t.text.lower())
+        prefix = turn.text[: turn.text.lower().index(word.lower())].strip()
+        lead = speak(prefix, VOICES[turn.speaker]).size / ESPEAK_RATE if prefix else 0.0
+        return turn, turn.start + lead
+
+
+VOICES = {"Alice": "en-us", "Bob": "en-gb", "Carol": "en-us+f3"}
+
+
+def speak(text: str, voice: str, amplitude: int = 100) -> np.ndarray:
+    """espeak-ng's speech as float samples at 22.05 kHz."""
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-a", str(amplitude), "-s", "155", "--stdout", text],
+        check=True,
+        capture_output=True,
+    ).stdout
+    samples = np.frombuffer(wav[44:], dtype="<i2").astype(np.float32) / 32768
+    return samples
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = ESPEAK_RATE) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def build_conversation(directory: Path, turns: list[Turn], amplitudes: dict[str, int] | None = None) -> Conversation:
+    amplitudes = amplitudes or {}
+    clips, cursor = [], LEAD_S
+    for turn in turns:
+        clip = speak(turn.text, VOICES[turn.speaker], amplitudes.get(turn.speaker, 100))
+        turn.start, turn.end = cursor, cursor + clip.size / ESPEAK_RATE
+        clips.append(clip)
+        cursor = turn.end + GAP_S
+    length = int(cursor * ESPEAK_RATE)
+    conversation = Conversation(turns, duration=cursor)
+    for speaker in dict.fromkeys(t.speaker for t in turns):
+        track = np.zeros(length, dtype=np.float32)
+        for turn, clip in zip(turns, clips):
+            if turn.speaker == speaker:
+                start = int(turn.start * ESPEAK_RATE)
+                track[start : start + clip.size] = clip
+        conversation.files[speaker] = write_wav(directory / f"{speaker.lower()}.wav", track)
+    return conversation
+
+
+DIALOGUE = [
+    ("Alice", "Welcome everyone to the show. Tonight we talk about the night sky."),
+    ("Bob", "Telescopes changed everything for me when I was a child in Scotland."),
+    ("Alice", "Volcanoes are my other passion, especially the ones in Iceland."),
+    ("Bob", "Astronomy and geology meet on the surface of the moon."),
+]
+
+
+@pytest.fixture(scope="session")
+def conversation(tmp_path_factory: pytest.TempPathFactory) -> Conversation:
+    """Alice and Bob taking turns; Bob's file is converted to FLAC to exercise another format."""
+    directory = tmp_path_factory.mktemp("speech")
+    talk = build_conversation(directory, [Turn(s, t) for s, t in DIALOGUE], amplitudes={"Bob": 35})
+    flac = directory / "bob.flac"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(talk.files["Bob"]), str(flac)], check=True)
+    talk.files["Bob"] = flac
+    silent = directory / "carol.wav"
+    write_wav(silent, np.zeros(int(talk.duration * ESPEAK_RATE), dtype=np.float32))
+    talk.files["Carol"] = silent  # on stage, never spoke
+    return talk
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Roomcast:
+    """The roomcast CLI bound to one configuration (environment variables)."""
+
+    env: dict[str, str]
+    data_dir: Path
+
+    def run(self, *args: str, timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [sys.executable, "-m", "roomcast", *args],
+            env=self.env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"roomcast {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        return result
+
+    def run_json(self, *args: str, timeout: float = 600) -> dict:
+        result = self.run(*args, "--json", timeout=timeout, check=True)
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def spawn(self, *args: str, log: Path) -> subprocess.Popen:
+        handle = open(log, "w")
+        return subprocess.Popen(
+            [sys.executable, "-m", "roomcast", *args], env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def roomcast_env(data_dir: Path, port: int, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCAST_")}
+    env.update(
+        ROOMCAST_DATA_DIR=str(data_dir),
+        ROOMCAST_BASE_URL=f"http://127.0.0.1:{port}",
+        ROOMCAST_WORKER_CONCURRENCY="2",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    base_url: str
+    log: Path
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30)
+
+
+def start_server(roomcast: Roomcast, port: int) -> Server:
+    log = roomcast.data_dir.parent / f"serve-{port}.log"
+    process = roomcast.spawn("serve", "--port", str(port), log=log)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"roomcast serve exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return Server(process, base_url, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise AssertionError(f"roomcast serve did not answer:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen, timeout: float = 60) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Roomcast:
+    data_dir = tmp_path / "data"
+    return Roomcast(roomcast_env(data_dir, free_port()), data_dir)
+
+
+def measure_loudness(path: Path) -> tuple[float, float]:
+    """Integrated loudness and true peak by FFmpeg's ebur128 filter: a meter roomcast does not use."""
+    result = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )
+    summary = result.stderr[result.stderr.rindex("Summary:") :]
+    integrated = float(summary.split("I:")[1].split("LUFS")[0])
+    peak = float(summary.split("Peak:")[1].split("dBFS")[0])
+    return integrated, peak
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.5, message: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    return (line for line in text.splitlines() if line.strip())

@@ -1,0 +1,59 @@
+"""Queued work survives a restart, and a worker killed mid-pipeline loses nothing.
+
+Embedded mode: the queue is an SQLite file, and the single embedded worker rebuilds it from
+the database when it starts, skipping the steps that already succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import httpx
+import feedparser
+
+from tests.conftest import Conversation, Roomcast, start_server, stop, wait_until
+
+
+def episode_status(roomcast: Roomcast, episode_id: int) -> dict:
+    return json.loads(roomcast.run("status", str(episode_id), "--json", check=True).stdout.strip().splitlines()[-1])
+
+
+def import_without_waiting(roomcast: Roomcast, talk: Conversation) -> int:
+    roomcast.run("show", "create", "later", "--title", "Later", check=True)
+    episode = roomcast.run_json("import", "later", "--title", "Queued", *talk.track_args())
+    assert episode["status"] == "processing"
+    return episode["id"]
+
+
+def test_queued_work_runs_when_a_worker_starts_later(embedded: Roomcast, conversation: Conversation) -> None:
+    episode_id = import_without_waiting(embedded, conversation)
+    assert episode_status(embedded, episode_id)["pipeline"]["status"] == "queued"
+    worker = embedded.spawn("worker", log=embedded.data_dir.parent / "worker.log")
+    try:
+        wait_until(lambda: episode_status(embedded, episode_id)["status"] == "published", 300, message="publication")
+    finally:
+        stop(worker)
+
+
+def test_a_worker_killed_mid_pipeline_is_resumed_and_publishes_once(embedded: Roomcast, conversation: Conversation) -> None:
+    episode_id = import_without_waiting(embedded, conversation)
+    log = embedded.data_dir.parent / "worker.log"
+    worker = embedded.spawn("worker", log=log)
+    wait_until(lambda: episode_status(embedded, episode_id)["pipeline"]["status"] == "running", 120, 0.1, "a running step")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert episode_status(embedded, episode_id)["status"] == "processing"
+
+    port = int(embedded.env["ROOMCAST_BASE_URL"].rsplit(":", 1)[1])
+    server = start_server(embedded, port)  # `serve` starts a fresh embedded worker
+    try:
+        final = wait_until(
+            lambda: (s := episode_status(embedded, episode_id))["status"] == "published" and s, 300, message="publication"
+        )
+        assert final["pipeline"]["status"] == "succeeded"
+        feed = feedparser.parse(httpx.get(final["feed_url"]).content)
+        assert [e.title for e in feed.entries] == ["Queued"]
+        assert len(httpx.get(final["audio_url"]).content) > 10_000
+    finally:
+        stop(server.process)
