@@ -152,7 +152,11 @@ def import_(
         if room_id is not None:
             discard_archive(room_id)
         raise
-    dispatch(room_id)
+    try:
+        dispatch(room_id)
+    except Exception as error:  # the broker is down: the room and episode are kept
+        fail(f"episode {episode_id} is saved but its pipeline could not be queued ({error}); "
+             f"run `roomcast rerun {room_id}` once the broker is back", code=1)
     stderr.print(f"imported {len(track)} tracks as room {room_id}; episode {episode_id} is being produced", highlight=False)
     status = _wait_for(episode_id, timeout) if wait else None
     view = _episode_json(episode_id)
@@ -240,6 +244,8 @@ def rerun(room: Annotated[int, typer.Argument(help="Room id.")]) -> None:
         rerun_room(room)
     except LookupError as error:
         fail(str(error))
+    except Exception as error:
+        fail(f"the pipeline of room {room} could not be queued ({error})", code=1)
     typer.echo(f"room {room}: pipeline dispatched")
 
 

@@ -6,6 +6,8 @@ already there, and a second one can never start on the same SQLite queue.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import fcntl
 import os
 import signal
@@ -50,9 +52,19 @@ def worker_running() -> bool:
         return True
 
 
+def _die_with_parent() -> None:
+    # Linux PR_SET_PDEATHSIG: if `serve` is killed outright, its worker gets SIGTERM instead
+    # of living on, orphaned, holding the lock.
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(1, signal.SIGTERM)
+
+
 def spawn_worker(quiet: bool = False) -> subprocess.Popen:
     output = subprocess.DEVNULL if quiet else None
-    return subprocess.Popen([sys.executable, "-m", "roomcast", "worker"], stdout=output, stderr=output)
+    return subprocess.Popen(
+        [sys.executable, "-m", "roomcast", "worker"], stdout=output, stderr=output,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
 
 
 def stop_worker(process: subprocess.Popen) -> None:

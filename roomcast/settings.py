@@ -56,7 +56,9 @@ class Settings(BaseSettings):
         if broker.startswith(("redis://", "rediss://")):
             return broker
         if self.database_url:
-            return "db+" + self.database_url
+            from roomcast.db import normalise_url  # the driver we install, not SQLAlchemy's default
+
+            return "db+" + normalise_url(self.database_url)
         return f"db+sqlite:///{self.resolved_data_dir / 'results.sqlite3'}"
 
     @property

@@ -2,7 +2,7 @@
 episode out. A real Celery worker runs the real pipeline (Whisper included) each time.
 
 - embedded: `roomcast serve` with its own worker over the SQLite queue, nothing outside;
-- scale-out: PostgreSQL + a Redis broker, and a separate `roomcast worker` process.
+- scale-out: PostgreSQL with a Redis or a RabbitMQ broker, and a separate `roomcast worker`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import podcastparser
 import psycopg
 import pytest
 import redis
+from amqp.exceptions import NotFound
+from kombu import Connection
 
 from tests.conftest import (
     Conversation,
@@ -32,7 +35,8 @@ from tests.conftest import (
 )
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/{db}"
+REDIS_URL = "redis://127.0.0.1:6379/11"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 @dataclass
@@ -56,20 +60,21 @@ def embedded_published(tmp_path_factory, conversation) -> Iterator[Published]:  
         stop(server.process)
 
 
-@pytest.fixture(scope="module")
-def scaleout_published(tmp_path_factory, conversation) -> Iterator[Published]:  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("scaleout")
+@contextmanager
+def scaleout(root: Path, conversation: Conversation, broker_url: str) -> Iterator[Published]:
+    """A fresh PostgreSQL database, an emptied broker, `serve` and a separate `worker`."""
     database = f"roomcast_test_{uuid.uuid4().hex[:10]}"
-    redis_db = 11
-    redis.Redis.from_url(REDIS_URL.format(db=redis_db)).flushdb()
+    with Connection(broker_url) as connection:
+        try:
+            connection.default_channel.queue_purge("celery")
+        except NotFound:  # RabbitMQ: the queue was never declared, so it holds nothing
+            pass
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
     port = free_port()
     env = roomcast_env(
-        root / "data",
-        port,
-        ROOMCAST_DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{database}",
-        ROOMCAST_BROKER_URL=REDIS_URL.format(db=redis_db),
+        root / "data", port, ROOMCAST_DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{database}",
+        ROOMCAST_BROKER_URL=broker_url,
     )
     roomcast = Roomcast(env, root / "data")
     server = start_server(roomcast, port)  # with an outside broker, serve starts no worker
@@ -83,6 +88,19 @@ def scaleout_published(tmp_path_factory, conversation) -> Iterator[Published]:  
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="module")
+def redis_published(tmp_path_factory, conversation) -> Iterator[Published]:  # type: ignore[no-untyped-def]
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    with scaleout(tmp_path_factory.mktemp("redis"), conversation, REDIS_URL) as published:
+        yield published
+
+
+@pytest.fixture(scope="module")
+def amqp_published(tmp_path_factory, conversation) -> Iterator[Published]:  # type: ignore[no-untyped-def]
+    with scaleout(tmp_path_factory.mktemp("amqp"), conversation, AMQP_URL) as published:
+        yield published
+
+
 def _publish(roomcast: Roomcast, server: Server, talk: Conversation, mode: str) -> Published:
     roomcast.run("show", "create", "stargazers", "--title", "Star & Stone <Live>", "--author", "Alice", check=True)
     episode = roomcast.run_json(
@@ -91,7 +109,9 @@ def _publish(roomcast: Roomcast, server: Server, talk: Conversation, mode: str) 
     return Published(mode, roomcast, server, episode, talk)
 
 
-@pytest.fixture(params=["embedded", pytest.param("scaleout", marks=pytest.mark.scaleout)])
+@pytest.fixture(
+    params=["embedded", pytest.param("redis", marks=pytest.mark.scaleout), pytest.param("amqp", marks=pytest.mark.scaleout)]
+)
 def published(request) -> Published:  # type: ignore[no-untyped-def]
     return request.getfixturevalue(f"{request.param}_published")
 
