@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -48,11 +49,17 @@ def serve(
     settings = get_settings()
     migrate()
     worker = None
-    if settings.broker_is_embedded and settings.embedded_worker and not embedded.worker_running():
-        worker = embedded.spawn_worker()
-    stderr.print(f"roomcast on http://{host}:{port}  data: {settings.resolved_data_dir}", highlight=False)
+    # uvicorn re-raises the SIGTERM it handled once it has shut down; turned into SystemExit,
+    # it lets the `finally` below stop the worker instead of killing this process outright.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        if settings.broker_is_embedded and settings.embedded_worker and not embedded.worker_running():
+            worker = embedded.spawn_worker()
+            embedded.wait_until_ready(worker)
+        stderr.print(f"roomcast on http://{host}:{port}  data: {settings.resolved_data_dir}", highlight=False)
         uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    except RuntimeError as error:
+        fail(str(error), code=1)
     finally:
         if worker is not None:
             embedded.stop_worker(worker)
@@ -187,6 +194,10 @@ def _wait_for(episode_id: int, timeout: float) -> str:
     if settings.broker_is_embedded and not embedded.worker_running():
         stderr.print("no worker is running here; starting one until this episode is done", highlight=False)
         helper = embedded.spawn_worker(quiet=True)
+        try:
+            embedded.wait_until_ready(helper)
+        except RuntimeError:
+            pass  # another worker took the lock first: it will do the work
     deadline = time.monotonic() + timeout
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
@@ -198,7 +209,7 @@ def _wait_for(episode_id: int, timeout: float) -> str:
                 progress.update(bar, completed=pipeline.get("progress", 0.0), description=pipeline.get("stage", "queued"))
                 if view["status"] in FINAL_STATUSES:
                     return view["status"]
-                if helper is not None and helper.poll() is not None:
+                if helper is not None and helper.poll() is not None and not embedded.worker_running():
                     fail("the worker stopped before the episode was done; see its log with `roomcast worker`", code=1)
                 if time.monotonic() > deadline:
                     fail(f"episode {episode_id} not done after {timeout:.0f} s (it goes on in the background)", code=1)

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,17 @@ def spawn_worker(quiet: bool = False) -> subprocess.Popen:
         [sys.executable, "-m", "roomcast", "worker"], stdout=output, stderr=output,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
+
+
+def wait_until_ready(process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Until the spawned worker holds the lock, another command would think none runs."""
+    deadline = time.monotonic() + timeout
+    while not worker_running():
+        if process.poll() is not None:
+            raise RuntimeError(f"the embedded worker exited at start (status {process.returncode})")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the embedded worker did not start in time")
+        time.sleep(0.1)
 
 
 def stop_worker(process: subprocess.Popen) -> None:

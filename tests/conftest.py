@@ -227,5 +227,21 @@ def wait_until(predicate, timeout: float, interval: float = 0.5, message: str = 
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
+def worker_lock_held(data_dir: Path) -> bool:
+    """Whether an embedded worker still runs on ``data_dir`` (it holds this file's lock)."""
+    import fcntl
+
+    lock = data_dir / "worker.lock"
+    if not lock.exists():
+        return False
+    with open(lock) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 def iter_lines(text: str) -> Iterator[str]:
     return (line for line in text.splitlines() if line.strip())

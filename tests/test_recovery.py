@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import signal
 
-import httpx
 import feedparser
+import httpx
 
-from tests.conftest import Conversation, Roomcast, start_server, stop, wait_until
+from tests.conftest import Conversation, Roomcast, start_server, stop, wait_until, worker_lock_held
 
 
 def episode_status(roomcast: Roomcast, episode_id: int) -> dict:
@@ -57,3 +57,5 @@ def test_a_worker_killed_mid_pipeline_is_resumed_and_publishes_once(embedded: Ro
         assert len(httpx.get(final["audio_url"]).content) > 10_000
     finally:
         stop(server.process)
+    assert server.process.returncode == 0
+    assert not worker_lock_held(embedded.data_dir), "serve left its worker running"
