@@ -16,9 +16,53 @@ from sqlalchemy.orm import Session
 
 from roomcast.audio import AudioInfo, UnreadableAudio, probe
 from roomcast.errors import NotFound, UserError
-from roomcast.models import Participant, Role, Room, RoomStatus, Show, Track, utcnow
+from roomcast.models import Participant, Role, Room, RoomEvent, RoomStatus, Show, Track, utcnow
 from roomcast.storage import get_media_store
 from roomcast.text import clean_line, slugify
+
+
+@dataclass(frozen=True)
+class TimelineMark:
+    """A moment the creator marks on an imported recording: a chapter or a soundbite."""
+
+    kind: str  # "marker" (a new topic: a chapter) or "clip" (a soundbite)
+    at_s: float
+    title: str
+    duration_s: float | None = None
+
+
+def parse_time(text: str) -> float:
+    """``90``, ``90.5``, ``1:30`` or ``1:02:03``."""
+    try:
+        parts = [float(p) for p in text.strip().split(":")]
+    except ValueError as error:
+        raise UserError(f"{text!r} is not a time (use seconds, MM:SS or HH:MM:SS)") from error
+    if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
+        raise UserError(f"{text!r} is not a time (use seconds, MM:SS or HH:MM:SS)")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def parse_marker_option(value: str) -> TimelineMark:
+    """``TIME=Title`` as given to ``roomcast import --marker``."""
+    time_text, separator, title = value.partition("=")
+    if not separator or not clean_line(title):
+        raise UserError(f"--marker {value!r}: expected TIME=TITLE, for example --marker 12:30=Questions")
+    return TimelineMark("marker", parse_time(time_text), clean_line(title))
+
+
+def parse_clip_option(value: str) -> TimelineMark:
+    """``TIME+SECONDS[=Title]`` as given to ``roomcast import --clip``."""
+    span, _separator, title = value.partition("=")
+    start_text, plus, duration_text = span.partition("+")
+    if not plus:
+        raise UserError(f"--clip {value!r}: expected TIME+SECONDS[=TITLE], for example --clip 3:10+45=The best bit")
+    duration = parse_time(duration_text)
+    if duration <= 0:
+        raise UserError(f"--clip {value!r}: the duration must be positive")
+    return TimelineMark("clip", parse_time(start_text), clean_line(title), duration)
 
 
 @dataclass(frozen=True)
@@ -47,7 +91,10 @@ def check_track(track: TrackFile) -> AudioInfo:
         raise UserError(f"track {track.speaker}: {track.path}: not readable audio ({error})") from error
 
 
-def import_recording(session: Session, show_slug: str, title: str, tracks: list[TrackFile], description: str = "") -> Room:
+def import_recording(
+    session: Session, show_slug: str, title: str, tracks: list[TrackFile], description: str = "",
+    marks: list[TimelineMark] | None = None,
+) -> Room:
     """Create the room, its participants and archived tracks in ``session`` (not committed).
 
     The caller commits; if it does not, :func:`discard_archive` removes the copied files.
@@ -67,6 +114,9 @@ def import_recording(session: Session, show_slug: str, title: str, tracks: list[
 
     ended = utcnow()
     duration = max(info.duration_s for info in infos)
+    for mark in marks or []:
+        if mark.at_s >= duration:
+            raise UserError(f"{mark.kind} at {mark.at_s:.1f} s lies after the end of the recording ({duration:.1f} s)")
     room = Room(show=show, title=title, description=description.strip(), status=RoomStatus.ended,
                 started_at=ended - timedelta(seconds=duration), ended_at=ended)
     session.add(room)
@@ -79,6 +129,9 @@ def import_recording(session: Session, show_slug: str, title: str, tracks: list[
         size = store.copy_in(track.path, key)
         session.add(Track(room=room, participant=participant, media_key=key, codec=info.codec,
                           sample_rate=info.sample_rate, duration_s=info.duration_s, offset_s=0.0, size_bytes=size))
+    for mark in marks or []:
+        data = {"title": mark.title} | ({"duration": mark.duration_s} if mark.duration_s else {})
+        session.add(RoomEvent(room=room, kind=mark.kind, at_s=mark.at_s, data=data))
     session.flush()
     return room
 

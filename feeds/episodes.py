@@ -1,13 +1,17 @@
-"""How an episode is shown to the API, the CLI and the pages: status, links, pipeline progress."""
+"""Episodes as the API, the CLI and the pages show them, and what a creator does with them."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import BaseModel
 
 from feeds.rss import feed_url
-from roomcast.models import Episode, EpisodeStatus, PipelineRun
+from roomcast.errors import Conflict, UserError
+from roomcast.models import Episode, EpisodeStatus, PipelineRun, utcnow
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
+from roomcast.text import clean_line
 
 
 class PipelineView(BaseModel):
@@ -31,12 +35,22 @@ class EpisodeView(BaseModel):
     feed_url: str
     audio_url: str | None
     transcripts: dict[str, str]
+    chapters_url: str | None
+    waveform_url: str | None
+    published_at: datetime | None
     pipeline: PipelineView | None
 
 
-def episode_view(episode: Episode, run: PipelineRun | None) -> EpisodeView:
+def episode_view(episode: Episode, run: PipelineRun | None, access: str | None = None) -> EpisodeView:
+    """``access``: a feed or creator token that media URLs must carry (private shows, reviews)."""
     store, base = get_media_store(), get_settings().public_base_url
-    published = episode.status == EpisodeStatus.published
+    listenable = episode.status == EpisodeStatus.published or access is not None
+
+    def url(key: str | None) -> str | None:
+        if key is None or not listenable:
+            return None
+        return store.url(key) + (f"?token={access}" if access else "")
+
     return EpisodeView(
         id=episode.id,
         guid=episode.guid,
@@ -48,11 +62,46 @@ def episode_view(episode: Episode, run: PipelineRun | None) -> EpisodeView:
         true_peak_dbtp=episode.true_peak_dbtp,
         page_url=f"{base}/episodes/{episode.id}",
         feed_url=feed_url(base, episode.show),
-        audio_url=store.url(episode.audio_key) if episode.audio_key and published else None,
-        transcripts={ext: store.url(k) for ext, k in (episode.transcript_keys or {}).items()} if published else {},
+        audio_url=url(episode.audio_key),
+        transcripts={ext: url(k) for ext, k in (episode.transcript_keys or {}).items()} if listenable else {},
+        chapters_url=url(episode.chapters_key),
+        waveform_url=url(episode.waveform_key),
+        published_at=episode.published_at,
         pipeline=PipelineView(
             status=run.status.value, stage=run.stage, progress=round(run.progress, 3), warnings=run.warnings, error=run.error
         )
         if run
         else None,
     )
+
+
+# --- what a creator can do with an episode ---------------------------------------------
+
+
+def publish(episode: Episode) -> None:
+    """From review (or unpublished) into the feed. The first publication keeps its date."""
+    if episode.status not in (EpisodeStatus.review, EpisodeStatus.unpublished, EpisodeStatus.published):
+        raise Conflict(f"episode {episode.id} is {episode.status.value}; only a produced episode can be published")
+    if episode.status != EpisodeStatus.published:
+        episode.status = EpisodeStatus.published
+        episode.published_at = episode.published_at or utcnow()
+        episode.show.touch_feed()
+
+
+def unpublish(episode: Episode) -> None:
+    """Out of the feed, the pages and search; the archive and the produced files stay."""
+    if episode.status != EpisodeStatus.published:
+        raise Conflict(f"episode {episode.id} is {episode.status.value}, not published")
+    episode.status = EpisodeStatus.unpublished
+    episode.show.touch_feed()
+
+
+def edit(episode: Episode, title: str | None = None, description: str | None = None) -> None:
+    if title is not None:
+        cleaned = clean_line(title)
+        if not cleaned:
+            raise UserError("an episode needs a title")
+        episode.title = cleaned
+    if description is not None:
+        episode.description = description.strip()
+    episode.show.touch_feed()

@@ -1,20 +1,24 @@
-"""Feeds, media, the episode API and the listening pages."""
+"""Feeds, media and the listening pages."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-from email.utils import format_datetime
+from email.utils import parsedate_to_datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feeds.access import Access, AccessDenied, require_listener
+from feeds.episodes import episode_view
+from feeds.feed_cache import RenderedFeed, feed_cache
 from feeds.media_types import media_type
-from feeds.episodes import EpisodeView, episode_view
-from feeds.rss import as_utc, build_feed, feed_url
+from feeds.rss import feed_url
+from roomcast.db import new_session
+from roomcast.errors import NotFound
 from roomcast.models import Episode, EpisodeStatus, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
@@ -27,44 +31,69 @@ _EPISODE_MEDIA = re.compile(r"^episodes/(\d+)/")
 _SHOW_MEDIA = re.compile(r"^shows/[^/]+/artwork\.(png|jpe?g)$")
 
 
-def _show_or_404(session: Session, slug: str) -> Show:
-    show = session.scalars(select(Show).where(Show.slug == slug)).first()
-    if show is None:
-        raise HTTPException(404, f"no show {slug!r}")
-    return show
+def _load_feed(slug: str, token: str | None) -> RenderedFeed:
+    with new_session() as session:
+        return feed_cache.load(session, slug, token)
 
 
-def _published(session: Session, show: Show) -> list[Episode]:
-    return list(
-        session.scalars(select(Episode).where(Episode.show_id == show.id, Episode.status == EpisodeStatus.published))
-    )
+def _not_modified(request: Request, feed: RenderedFeed) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return any(tag.strip().removeprefix("W/") == feed.etag for tag in if_none_match.split(","))
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            return parsedate_to_datetime(if_modified_since) >= parsedate_to_datetime(feed.last_modified)
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 @router.get("/shows/{slug}/feed.xml", tags=["feeds"], response_class=Response)
-def show_feed(slug: str, request: Request, session: SessionDep) -> Response:
-    show = _show_or_404(session, slug)
-    body = build_feed(show, _published(session, show), get_media_store(), get_settings().public_base_url)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
-    episodes = _published(session, show)
-    if episodes:
-        headers["Last-Modified"] = format_datetime(max(as_utc(e.updated_at) for e in episodes), usegmt=True)
-    if request.headers.get("if-none-match") == etag:
+async def show_feed(slug: str, request: Request, token: str | None = None) -> Response:
+    """The show's podcast feed; private shows need the subscriber's ``token``."""
+    feed = feed_cache.fresh(slug, token)
+    if feed is None:
+        try:
+            feed = await run_in_threadpool(_load_feed, slug, token)
+        except NotFound as error:
+            raise HTTPException(404, str(error)) from error
+        except AccessDenied as error:
+            raise HTTPException(error.status, str(error)) from error
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": feed.last_modified,
+        "Cache-Control": ("private" if feed.private else "public") + ", max-age=60",
+    }
+    if _not_modified(request, feed):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/rss+xml; charset=utf-8", headers=headers)
+    return Response(feed.body, media_type="application/rss+xml; charset=utf-8", headers=headers)
+
+
+def _show_access(session: Session, show: Show, token: str | None) -> Access:
+    try:
+        return require_listener(session, show, token)
+    except AccessDenied as error:
+        raise HTTPException(error.status, str(error)) from error
+
+
+def _visible(episode: Episode, access: Access) -> bool:
+    return access.creator or episode.status == EpisodeStatus.published
 
 
 @router.get("/media/{key:path}", tags=["feeds"], response_class=FileResponse)
 @router.head("/media/{key:path}", include_in_schema=False)
-def media(key: str, session: SessionDep) -> FileResponse:
-    """Published audio, transcripts and artwork; HEAD and byte ranges (206) as podcast apps expect.
+def media(key: str, session: SessionDep, token: str | None = None) -> FileResponse:
+    """Published audio, transcripts, chapters and artwork, with HEAD and byte ranges (206).
 
     Room archives are the creator's and are never served here.
     """
     episode_match = _EPISODE_MEDIA.match(key)
     if episode_match:
         episode = session.get(Episode, int(episode_match.group(1)))
-        if episode is None or episode.status != EpisodeStatus.published:
+        if episode is None:
+            raise HTTPException(404, "no such media")
+        if not _visible(episode, _show_access(session, episode.show, token)):
             raise HTTPException(404, "no such media")
     elif not _SHOW_MEDIA.match(key):
         raise HTTPException(404, "no such media")
@@ -81,30 +110,55 @@ def media(key: str, session: SessionDep) -> FileResponse:
     )
 
 
-@router.get("/api/episodes/{episode_id}", response_model=EpisodeView, tags=["episodes"])
-def episode_api(episode_id: int, session: SessionDep) -> EpisodeView:
-    episode = session.get(Episode, episode_id)
-    if episode is None:
-        raise HTTPException(404, f"no episode {episode_id}")
-    return episode_view(episode, current_run(session, episode.room_id))
-
-
 @router.get("/episodes/{episode_id}", response_class=HTMLResponse, include_in_schema=False)
-def episode_page(episode_id: int, request: Request, session: SessionDep):
+def episode_page(episode_id: int, request: Request, session: SessionDep, token: str | None = None):
     episode = session.get(Episode, episode_id)
     if episode is None:
         raise HTTPException(404, f"no episode {episode_id}")
-    view = episode_view(episode, current_run(session, episode.room_id))
-    segments = episode.segments if episode.status == EpisodeStatus.published else []
-    return templates.TemplateResponse(request, "episode.html", {"episode": view, "segments": segments})
+    access = _show_access(session, episode.show, token)
+    if not _visible(episode, access) and episode.status != EpisodeStatus.processing:
+        raise HTTPException(404, f"no episode {episode_id}")
+    view = episode_view(episode, current_run(session, episode.room_id), token if access.any else None)
+    listenable = view.audio_url is not None
+    context = {
+        "episode": view,
+        "segments": episode.segments if listenable else [],
+        "timeline": speaker_timeline(episode) if listenable else [],
+        "show_title": episode.show.title,
+    }
+    return templates.TemplateResponse(request, "episode.html", context)
+
+
+def speaker_timeline(episode: Episode) -> list[dict]:
+    """One row per speaker with their lines as spans (percent of the episode), for the page."""
+    duration = episode.duration_s or max((s.end_s for s in episode.segments), default=0) or 1.0
+    rows: dict[str, list[dict]] = {}
+    for segment in episode.segments:
+        rows.setdefault(segment.speaker, []).append(
+            {"left": 100 * segment.start_s / duration, "width": max(0.3, 100 * (segment.end_s - segment.start_s) / duration),
+             "start": segment.start_s, "text": segment.text}
+        )
+    return [{"speaker": speaker, "spans": spans} for speaker, spans in rows.items()]
 
 
 @router.get("/shows/{slug}", response_class=HTMLResponse, include_in_schema=False)
-def show_page(slug: str, request: Request, session: SessionDep):
-    show = _show_or_404(session, slug)
-    episodes = sorted(show.episodes, key=lambda e: e.id, reverse=True)
+def show_page(slug: str, request: Request, session: SessionDep, token: str | None = None):
+    show = session.scalars(select(Show).where(Show.slug == slug)).first()
+    if show is None:
+        raise HTTPException(404, f"no show {slug!r}")
+    access = _show_access(session, show, token)
+    episodes = sorted((e for e in show.episodes if access.creator or e.status == EpisodeStatus.published),
+                      key=lambda e: e.id, reverse=True)
     base = get_settings().public_base_url
-    return templates.TemplateResponse(
-        request, "show.html", {"show": show, "episodes": episodes, "feed_url": feed_url(base, show)}
-    )
+    feed = feed_url(base, show) + (f"?token={token}" if show.private and token else "")
+    return templates.TemplateResponse(request, "show.html", {"show": show, "episodes": episodes, "feed_url": feed,
+                                                             "token": token if access.any else None})
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, session: SessionDep):
+    shows = session.scalars(select(Show).where(Show.private.is_(False)).order_by(Show.title)).all()
+    return templates.TemplateResponse(request, "home.html", {"shows": shows})
+
+
 

@@ -1,15 +1,21 @@
-"""A show's podcast feed: RSS 2.0 with iTunes tags and Podcast Namespace transcripts."""
+"""A show's podcast feed: RSS 2.0 with Apple's tags and the Podcast Namespace."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 from feedgen.feed import FeedGenerator
 
+from feeds.feed_tags import EntryTags, FeedTags, LiveItem, Person, podcast_guid
 from feeds.media_types import TRANSCRIPT_TYPES
-from feeds.podcast_namespace import PodcastEntryExtension, PodcastExtension, podcast_guid
-from roomcast.models import Episode, Show
-from roomcast.storage import MediaStore
+from roomcast.models import Episode, Role, Room, RoomStatus, Show
+
+MediaUrl = Callable[[str], str]
+HOST_ROLES = {Role.host, Role.moderator}
+SOUNDBITE_MIN_S, SOUNDBITE_MAX_S = 1.0, 120.0
+
 
 def as_utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes, PostgreSQL the session's zone; every stored time is UTC.
@@ -20,18 +26,74 @@ def feed_url(base_url: str, show: Show) -> str:
     return f"{base_url}/shows/{show.slug}/feed.xml"
 
 
-def show_notes(episode: Episode) -> str:
-    notes = episode.description or episode.room.description or ""
-    speakers = ", ".join(p.display_name for p in episode.room.participants if p.tracks)
-    if speakers:
-        notes = f"{notes}\n\nSpeakers: {speakers}".strip()
-    return notes or episode.title
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def build_feed(show: Show, episodes: list[Episode], store: MediaStore, base_url: str) -> bytes:
+def speakers(episode: Episode) -> list[Person]:
+    """Everyone who spoke, hosts and moderators as hosts, the others as guests."""
+    spoke = {segment.participant_id for segment in episode.segments}
+    return [
+        Person(p.display_name, "host" if p.role in HOST_ROLES else "guest")
+        for p in sorted(episode.room.participants, key=lambda p: p.id)
+        if p.id in spoke
+    ]
+
+
+def chapters_of(episode: Episode, read_text: Callable[[str], str]) -> list[dict]:
+    if not episode.chapters_key:
+        return []
+    try:
+        return json.loads(read_text(episode.chapters_key)).get("chapters", [])
+    except (OSError, ValueError):
+        return []
+
+
+def show_notes(episode: Episode, persons: list[Person], chapters: list[dict]) -> str:
+    parts = [episode.description or episode.room.description or episode.title]
+    if persons:
+        parts.append("Speakers: " + ", ".join(p.name for p in persons))
+    if chapters:
+        parts.append("Chapters:\n" + "\n".join(f"{clock(c['startTime'])} {c['title']}" for c in chapters))
+    return "\n\n".join(parts)
+
+
+def soundbites(episode: Episode) -> list[tuple[float, float, str]]:
+    bites = []
+    for event in episode.room.events:
+        if event.kind != "clip":
+            continue
+        limit = (episode.duration_s or 0) - event.at_s
+        duration = min(float(event.data.get("duration", 30)), SOUNDBITE_MAX_S, limit)
+        if duration >= SOUNDBITE_MIN_S:
+            bites.append((event.at_s, duration, event.data.get("title") or episode.title))
+    return bites
+
+
+def live_item(room: Room, base_url: str) -> LiveItem | None:
+    """Scheduled and running rooms are announced; an ended one until its episode is out."""
+    status = {RoomStatus.scheduled: "pending", RoomStatus.live: "live"}.get(room.status, "ended")
+    if status == "ended" and (room.episode is None or room.episode.published_at is not None):
+        return None
+    start = as_utc(room.started_at or room.scheduled_at or room.created_at)
+    end = as_utc(room.ended_at) if room.ended_at else None
+    if status == "pending" and end is None:
+        end = start + timedelta(hours=1)  # the namespace expects an end; an estimate until it is known
+    persons = [Person(p.display_name, "host" if p.role in HOST_ROLES else "guest") for p in room.participants]
+    return LiveItem(status, start, end, room.guid, room.title, room.description,
+                    stream_url=f"{base_url}/rooms/{room.id}/listen", content_url=f"{base_url}/rooms/{room.id}",
+                    persons=persons)
+
+
+def build_feed(
+    show: Show, episodes: list[Episode], rooms: list[Room], *, base_url: str, media_url: MediaUrl,
+    read_text: Callable[[str], str],
+) -> bytes:
     fg = FeedGenerator()
     fg.load_extension("podcast")
-    fg.register_extension("podcastns", PodcastExtension, PodcastEntryExtension)
+    fg.register_extension("tags", FeedTags, EntryTags)
 
     url = feed_url(base_url, show)
     fg.title(show.title)
@@ -43,32 +105,43 @@ def build_feed(show: Show, episodes: list[Episode], store: MediaStore, base_url:
     fg.podcast.itunes_author(show.author or show.title)
     fg.podcast.itunes_summary(show.description or show.title)
     fg.podcast.itunes_type("episodic")
+    if show.owner_name or show.owner_email:
+        fg.podcast.itunes_owner(name=show.owner_name or show.author or show.title, email=show.owner_email or "")
     if show.image_path:
-        image_url = store.url(show.image_path)
+        image_url = media_url(show.image_path)
         fg.image(image_url, title=show.title, link=f"{base_url}/shows/{show.slug}")
         fg.podcast.itunes_image(image_url)
-    fg.podcastns.explicit(False)
-    fg.podcastns.podcast_guid(podcast_guid(url))
-    fg.podcastns.podcast_locked(True)
+    fg.tags.explicit = show.explicit
+    fg.tags.category = (show.category, show.subcategory)
+    fg.tags.guid = podcast_guid(url)
+    fg.tags.locked = (True, show.owner_email)
+    fg.tags.medium = show.medium
+    fg.tags.persons = [Person(show.author, "host")] if show.author else []
+    fg.tags.live_items = [item for room in rooms if (item := live_item(room, base_url))]
 
     for episode in sorted(episodes, key=lambda e: as_utc(e.published_at or e.created_at), reverse=True):
-        _add_item(fg, episode, store, base_url)
-    fg.lastBuildDate(max((as_utc(e.updated_at) for e in episodes), default=as_utc(show.created_at)))
+        _add_item(fg, episode, base_url, media_url, read_text)
+    fg.lastBuildDate(as_utc(show.updated_at))
     return fg.rss_str(pretty=True)
 
 
-def _add_item(fg: FeedGenerator, episode: Episode, store: MediaStore, base_url: str) -> None:
+def _add_item(fg: FeedGenerator, episode: Episode, base_url: str, media_url: MediaUrl, read_text: Callable[[str], str]) -> None:
+    persons, chapters = speakers(episode), chapters_of(episode, read_text)
     entry = fg.add_entry(order="append")
     entry.guid(episode.guid, permalink=False)
     entry.title(episode.title)
-    entry.description(show_notes(episode))
+    entry.description(show_notes(episode, persons, chapters))
     entry.link(href=f"{base_url}/episodes/{episode.id}")
     entry.published(as_utc(episode.published_at or episode.created_at))
-    entry.enclosure(store.url(episode.audio_key), str(episode.audio_bytes), episode.audio_mime)
+    entry.enclosure(media_url(episode.audio_key), str(episode.audio_bytes), episode.audio_mime)
+    entry.podcast.itunes_episode_type("full")
     if episode.duration_s:
         entry.podcast.itunes_duration(round(episode.duration_s))
     for extension, mime in TRANSCRIPT_TYPES.items():
         key = (episode.transcript_keys or {}).get(extension)
         if key:
-            rel = "captions" if extension == "vtt" else None
-            entry.podcastns.podcast_transcript(store.url(key), mime, language=episode.language, rel=rel)
+            entry.tags.transcript(media_url(key), mime, language=episode.language, rel="captions" if extension == "vtt" else None)
+    if episode.chapters_key:
+        entry.tags.chapters_url = media_url(episode.chapters_key)
+    entry.tags.persons = persons
+    entry.tags.soundbites = soundbites(episode)

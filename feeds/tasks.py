@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import Episode, EpisodeStatus, RunStatus, utcnow
+from roomcast.models import Episode, EpisodeStatus, PublishMode, RunStatus, utcnow
 from roomcast.runs import RoomTask, finish_run, pipeline_step
 
 
@@ -18,7 +18,11 @@ def publish_episode(room_id: int) -> None:
                 episode = session.scalars(select(Episode).where(Episode.room_id == room_id)).one()
                 if episode.audio_key is None:
                     raise RuntimeError("the episode has no audio to publish")
-                # Only a processing episode is published: a duplicate delivery changes nothing.
+                # Only a processing episode moves on: a duplicate delivery changes nothing.
                 if episode.status == EpisodeStatus.processing:
-                    episode.status, episode.published_at = EpisodeStatus.published, utcnow()
+                    if episode.show.publish_mode == PublishMode.review:
+                        episode.status = EpisodeStatus.review  # the creator publishes it
+                    else:
+                        episode.status, episode.published_at = EpisodeStatus.published, utcnow()
+                    episode.show.touch_feed()  # its live item ends, or its item appears
     finish_run(room_id, RunStatus.succeeded)

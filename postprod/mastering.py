@@ -28,6 +28,7 @@ class MasterResult:
     loudness_lufs: float
     true_peak_dbtp: float
     duration_s: float
+    decoded: np.ndarray  # the encoded file as listeners hear it (for the waveform)
 
 
 def apply_master(samples: np.ndarray, rate: int, gain_db: float, ceiling_dbtp: float) -> np.ndarray:
@@ -71,4 +72,4 @@ def master_to_mp3(
             aim += target_lufs - loudness
         if peak > ceiling_dbtp:
             ceiling -= peak - ceiling_dbtp + 0.1
-    return MasterResult(loudness, peak, decoded.size / rate)
+    return MasterResult(loudness, peak, decoded.size / rate, decoded)

@@ -12,10 +12,12 @@ import mutagen.id3 as id3
 from sqlalchemy import delete, select
 
 from roomcast.audio import MIX_RATE, UnreadableAudio, decode_mono
+from postprod.chapters import STAGE_JOIN, TimelineEvent, chapters_from, to_chapters_json
 from postprod.mastering import master_to_mp3
 from postprod.mixing import PlacedTrack, level, mix
 from postprod.transcript import FORMATS, merge
 from postprod.transcription import Utterance, transcribe_file
+from postprod.waveform import to_waveform_json
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
 from roomcast.models import Episode, Track, TranscriptSegment
@@ -101,8 +103,11 @@ def master_episode(room_id: int) -> None:
                 bit_rate=settings.mp3_bitrate,
             )
             _tag_mp3(temporary, title=title, show=show_title, author=author)
+        waveform_key = f"episodes/{episode_id}/waveform.json"
+        store.write_text(waveform_key, to_waveform_json(result.decoded, MIX_RATE))
         with session_scope() as session:
             episode = session.get(Episode, episode_id)
+            episode.waveform_key = waveform_key
             episode.audio_key, episode.audio_mime, episode.audio_bytes = key, "audio/mpeg", store.size(key)
             episode.duration_s = result.duration_s
             episode.loudness_lufs = result.loudness_lufs if math.isfinite(result.loudness_lufs) else None
@@ -117,6 +122,28 @@ def _tag_mp3(path: Path, *, title: str, show: str, author: str | None) -> None:
         tags.add(id3.TPE1(encoding=3, text=author))
     tags.add(id3.TCON(encoding=3, text="Podcast"))
     tags.save(str(path))
+
+
+@celery_app.task(name="postprod.build_chapters", base=RoomTask)
+def build_chapters(room_id: int) -> None:
+    with pipeline_step(room_id, "chapters") as step:
+        if step.skipped:
+            return
+        with session_scope() as session:
+            episode = _episode_for(session, room_id)
+            room = episode.room
+            duration = max((t.offset_s + t.duration_s for t in room.tracks), default=0.0)
+            events = [TimelineEvent(e.kind, e.at_s, str(e.data.get("title", ""))) for e in room.events]
+            names = {p.id: p.display_name for p in room.participants}
+            events += [
+                TimelineEvent(STAGE_JOIN, e.at_s, f"{names.get(e.participant_id, 'A speaker')} on stage")
+                for e in room.events if e.kind == STAGE_JOIN and not e.data.get("title")
+            ]
+            chapters = chapters_from([e for e in events if e.title], duration)
+            key = f"episodes/{episode.id}/chapters.json" if chapters else None
+            if key:
+                get_media_store().write_text(key, to_chapters_json(chapters))
+            episode.chapters_key = key
 
 
 @celery_app.task(name="postprod.build_transcript", base=RoomTask)

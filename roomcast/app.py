@@ -17,11 +17,15 @@ as it arrives, and each room becomes a mixed, mastered, transcribed and searchab
 
 
 def create_app() -> FastAPI:
+    from feeds.api import router as creator_router
     from feeds.routes import router as feeds_router
+    from live.routes import router as live_router
     from search.routes import router as search_router
 
     app = FastAPI(title="roomcast", version=__version__, description=DESCRIPTION)
     app.include_router(feeds_router)
+    app.include_router(creator_router)
+    app.include_router(live_router)
     app.include_router(search_router)
     app.mount("/static", StaticFiles(packages=[("roomcast", "static")]), name="static")
 

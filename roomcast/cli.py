@@ -25,6 +25,14 @@ from roomcast.settings import get_settings
 app = typer.Typer(help="roomcast: live audio rooms that become podcast episodes.", no_args_is_help=True, add_completion=False)
 show_app = typer.Typer(help="Create and list shows (podcasts).", no_args_is_help=True)
 app.add_typer(show_app, name="show")
+token_app = typer.Typer(help="Mint signed, expiring tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+feed_token_app = typer.Typer(help="Personal feed URLs of a private show's subscribers.", no_args_is_help=True)
+app.add_typer(feed_token_app, name="feed-token")
+episode_app = typer.Typer(help="Review, publish, unpublish and edit episodes.", no_args_is_help=True)
+app.add_typer(episode_app, name="episode")
+room_app = typer.Typer(help="Schedule rooms.", no_args_is_help=True)
+app.add_typer(room_app, name="room")
 stderr = Console(stderr=True)
 
 FINAL_STATUSES = {"published", "review", "failed", "unpublished"}
@@ -94,6 +102,27 @@ def worker(
         fail(str(error))
 
 
+Category = Annotated[str | None, typer.Option(help="Apple Podcasts category, e.g. 'Science'.")]
+Subcategory = Annotated[str | None, typer.Option(help="Apple Podcasts sub-category, e.g. 'Astronomy'.")]
+Explicit = Annotated[bool | None, typer.Option("--explicit/--clean", help="Whether episodes are explicit.")]
+OwnerName = Annotated[str | None, typer.Option(help="Owner's name (itunes:owner).")]
+OwnerEmail = Annotated[str | None, typer.Option(help="Owner's e-mail (itunes:owner, podcast:locked).")]
+Review = Annotated[bool | None, typer.Option("--review/--auto-publish", help="Hold new episodes for review, or publish them at once.")]
+Private = Annotated[bool | None, typer.Option("--private/--public", help="Private: only subscribers with their own feed URL.")]
+Image = Annotated[Path | None, typer.Option(help="Artwork, PNG or JPEG, square, 1400-3000 px.")]
+
+
+def _show_settings(title, author, language, description, category, subcategory, explicit, owner_name, owner_email,
+                   review, private):  # type: ignore[no-untyped-def]
+    from feeds.shows import ShowSettings
+    from roomcast.models import PublishMode
+
+    mode = None if review is None else (PublishMode.review if review else PublishMode.auto)
+    return ShowSettings(title=title, author=author, language=language, description=description, category=category,
+                        subcategory=subcategory, explicit=explicit, owner_name=owner_name, owner_email=owner_email,
+                        publish_mode=mode, private=private)
+
+
 @show_app.command("create")
 def show_create(
     slug: Annotated[str, typer.Argument(help="Short name used in URLs, e.g. 'night-owls'.")],
@@ -101,19 +130,72 @@ def show_create(
     author: Annotated[str | None, typer.Option(help="Author shown in podcast apps.")] = None,
     language: Annotated[str, typer.Option(help="Language code, e.g. en, fr, es, nl.")] = "en",
     description: Annotated[str, typer.Option(help="What the show is about.")] = "",
-    image: Annotated[Path | None, typer.Option(help="Artwork, PNG or JPEG (1400-3000 px square).")] = None,
+    image: Image = None,
+    category: Category = None,
+    subcategory: Subcategory = None,
+    explicit: Explicit = None,
+    owner_name: OwnerName = None,
+    owner_email: OwnerEmail = None,
+    review: Review = None,
+    private: Private = None,
 ) -> None:
     """Create a show: the podcast whose feed its rooms' episodes are published in."""
     from feeds.shows import create_show
 
     migrate()
+    settings = _show_settings(title, author, language, description, category, subcategory, explicit, owner_name,
+                              owner_email, review, private)
     try:
         with session_scope() as session:
-            show = create_show(session, slug, title, author=author, language=language, description=description, image=image)
+            show = create_show(session, slug, settings, image)
             feed = f"{get_settings().public_base_url}/shows/{show.slug}/feed.xml"
     except UserError as error:
         fail(str(error))
-    typer.echo(f"created show {slug}; feed: {feed}")
+    typer.echo(f"created show {slug}; feed: {feed}" + (" (private: subscribers get their own URL)" if private else ""))
+
+
+@show_app.command("update")
+def show_update(
+    slug: Annotated[str, typer.Argument(help="The show.")],
+    title: Annotated[str | None, typer.Option(help="The show's title.")] = None,
+    author: Annotated[str | None, typer.Option(help="Author shown in podcast apps.")] = None,
+    language: Annotated[str | None, typer.Option(help="Language code.")] = None,
+    description: Annotated[str | None, typer.Option(help="What the show is about.")] = None,
+    image: Image = None,
+    category: Category = None,
+    subcategory: Subcategory = None,
+    explicit: Explicit = None,
+    owner_name: OwnerName = None,
+    owner_email: OwnerEmail = None,
+    review: Review = None,
+    private: Private = None,
+) -> None:
+    """Change a show's settings; its feed follows at once."""
+    from feeds.shows import apply_settings, set_artwork
+
+    migrate()
+    settings = _show_settings(title, author, language, description, category, subcategory, explicit, owner_name,
+                              owner_email, review, private)
+    try:
+        with session_scope() as session:
+            apply_settings(_find_show(session, slug), settings)
+            if image is not None:
+                set_artwork(_find_show(session, slug), image)
+    except UserError as error:
+        fail(str(error))
+    typer.echo(f"updated show {slug}")
+
+
+def _find_show(session, slug: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from roomcast.errors import NotFound
+    from roomcast.models import Show
+
+    show = session.scalars(select(Show).where(Show.slug == slug)).first()
+    if show is None:
+        raise NotFound(f"no show {slug!r}")
+    return show
 
 
 @show_app.command("list")
@@ -135,20 +217,29 @@ def import_(
     title: Annotated[str, typer.Option(help="The episode's title.")],
     track: Annotated[list[str], typer.Option(help="NAME=PATH: one audio file per speaker, all starting together.")],
     description: Annotated[str, typer.Option(help="Show notes.")] = "",
-    wait: Annotated[bool, typer.Option(help="Return once the episode is published.")] = False,
+    marker: Annotated[list[str] | None, typer.Option(help="TIME=TITLE: a new topic there (a chapter).")] = None,
+    clip: Annotated[list[str] | None, typer.Option(help="TIME+SECONDS[=TITLE]: a soundbite.")] = None,
+    wait: Annotated[bool, typer.Option(help="Return once the episode is produced.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="End with the episode as one JSON line.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 3600.0,
 ) -> None:
     """Import a multitrack recording as a finished room and produce its episode."""
-    from capture.imports import discard_archive, import_recording, parse_track_option
+    from capture.imports import (
+        discard_archive,
+        import_recording,
+        parse_clip_option,
+        parse_marker_option,
+        parse_track_option,
+    )
     from roomcast.pipeline import dispatch, prepare_run
 
     migrate()
     room_id: int | None = None
     try:
         tracks = [parse_track_option(value) for value in track]
+        marks = [parse_marker_option(v) for v in marker or []] + [parse_clip_option(v) for v in clip or []]
         with session_scope() as session:
-            room = import_recording(session, slug, title, tracks, description)
+            room = import_recording(session, slug, title, tracks, description, marks)
             room_id = room.id
             episode_id = prepare_run(session, room).id
     except UserError as error:
@@ -171,6 +262,11 @@ def import_(
         typer.echo(json.dumps(view))
     else:
         typer.echo(f"episode {episode_id}: {view['status']}  {view['page_url']}")
+    if status == "review":
+        from roomcast.tokens import mint_creator_token
+
+        review = f"{view['page_url']}?token={mint_creator_token(slug, days=1)}"
+        stderr.print(f"held for review: listen at {review} then `roomcast episode publish {episode_id}`", highlight=False, soft_wrap=True)
     if status == "failed":
         fail(f"the pipeline failed: {view['pipeline']['error'] if view['pipeline'] else 'unknown error'}", code=1)
 
@@ -182,7 +278,7 @@ def _episode_json(episode_id: int) -> dict:
 
     with session_scope() as session:
         episode = session.get(Episode, episode_id)
-        return episode_view(episode, current_run(session, episode.room_id)).model_dump()
+        return episode_view(episode, current_run(session, episode.room_id)).model_dump(mode="json")
 
 
 def _wait_for(episode_id: int, timeout: float) -> str:
@@ -258,6 +354,144 @@ def rerun(room: Annotated[int, typer.Argument(help="Room id.")]) -> None:
     except Exception as error:
         fail(f"the pipeline of room {room} could not be queued ({error})", code=1)
     typer.echo(f"room {room}: pipeline dispatched")
+
+
+@token_app.command("creator")
+def token_creator(
+    slug: Annotated[str, typer.Argument(help="The show the token manages.")],
+    days: Annotated[int | None, typer.Option(help="Days until it expires.")] = None,
+) -> None:
+    """A creator token for the API (Authorization: Bearer …) and for reviewing unpublished media."""
+    from roomcast.tokens import mint_creator_token
+
+    migrate()
+    try:
+        with session_scope() as session:
+            _find_show(session, slug)
+    except UserError as error:
+        fail(str(error))
+    if days is not None and days <= 0:
+        fail("--days must be positive")
+    typer.echo(mint_creator_token(slug, days))
+
+
+@feed_token_app.command("create")
+def feed_token_create(
+    slug: Annotated[str, typer.Argument(help="The show.")],
+    label: Annotated[str, typer.Option(help="Who this feed URL is for.")],
+) -> None:
+    """Make a subscriber's personal feed URL (shown once)."""
+    from feeds.feed_tokens import create_feed_token
+
+    migrate()
+    try:
+        with session_scope() as session:
+            show = _find_show(session, slug)
+            token, secret = create_feed_token(session, show, label)
+            token_id = token.id
+    except UserError as error:
+        fail(str(error))
+    typer.echo(f"feed token {token_id} for {label}: {get_settings().public_base_url}/shows/{slug}/feed.xml?token={secret}")
+
+
+@feed_token_app.command("list")
+def feed_token_list(slug: Annotated[str, typer.Argument(help="The show.")]) -> None:
+    """List a show's feed tokens."""
+    migrate()
+    try:
+        with session_scope() as session:
+            for token in _find_show(session, slug).feed_tokens:
+                state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+                typer.echo(f"{token.id}\t{token.label}\t{state}")
+    except UserError as error:
+        fail(str(error))
+
+
+@feed_token_app.command("revoke")
+def feed_token_revoke(
+    slug: Annotated[str, typer.Argument(help="The show.")],
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `feed-token list`).")],
+) -> None:
+    """Stop a subscriber's feed URL from working."""
+    from feeds.feed_tokens import revoke_feed_token
+
+    migrate()
+    try:
+        with session_scope() as session:
+            revoke_feed_token(session, _find_show(session, slug), token_id)
+    except UserError as error:
+        fail(str(error))
+    typer.echo(f"feed token {token_id} revoked")
+
+
+def _episode_action(episode_id: int, action) -> None:  # type: ignore[no-untyped-def]
+    from roomcast.models import Episode
+
+    migrate()
+    try:
+        with session_scope() as session:
+            episode = session.get(Episode, episode_id)
+            if episode is None:
+                fail(f"no episode {episode_id}")
+            action(episode)
+            status = episode.status.value
+    except UserError as error:
+        fail(str(error))
+    typer.echo(f"episode {episode_id}: {status}")
+
+
+@episode_app.command("publish")
+def episode_publish(episode: Annotated[int, typer.Argument(help="Episode id.")]) -> None:
+    """Publish an episode held for review (or unpublished)."""
+    from feeds.episodes import publish
+
+    _episode_action(episode, publish)
+
+
+@episode_app.command("unpublish")
+def episode_unpublish(episode: Annotated[int, typer.Argument(help="Episode id.")]) -> None:
+    """Take an episode out of the feed and pages; its archive stays."""
+    from feeds.episodes import unpublish
+
+    _episode_action(episode, unpublish)
+
+
+@episode_app.command("edit")
+def episode_edit(
+    episode: Annotated[int, typer.Argument(help="Episode id.")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option(help="New show notes.")] = None,
+) -> None:
+    """Change an episode's title or show notes."""
+    from feeds.episodes import edit
+
+    _episode_action(episode, lambda e: edit(e, title, description))
+
+
+@room_app.command("schedule")
+def room_schedule(
+    slug: Annotated[str, typer.Argument(help="The show.")],
+    title: Annotated[str, typer.Option(help="The room's title.")],
+    start: Annotated[str, typer.Option(help="Start time, ISO 8601, e.g. 2026-12-01T19:00:00+01:00.")],
+    description: Annotated[str, typer.Option(help="What it is about.")] = "",
+) -> None:
+    """Schedule a room; the show's feed announces it as a pending live item."""
+    from datetime import datetime
+
+    from live.rooms import schedule_room
+
+    migrate()
+    try:
+        moment = datetime.fromisoformat(start)
+    except ValueError:
+        fail(f"--start {start!r}: not an ISO 8601 time such as 2026-12-01T19:00:00+01:00")
+    try:
+        with session_scope() as session:
+            room = schedule_room(session, _find_show(session, slug), title, moment, description)
+            room_id = room.id
+    except UserError as error:
+        fail(str(error))
+    typer.echo(f"room {room_id} scheduled: {get_settings().public_base_url}/rooms/{room_id}")
 
 
 def main() -> None:

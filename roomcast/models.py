@@ -27,6 +27,11 @@ class Base(DeclarativeBase):
     pass
 
 
+class PublishMode(str, enum.Enum):
+    auto = "auto"  # the pipeline publishes as soon as the episode is produced
+    review = "review"  # the episode waits for the creator
+
+
 class RoomStatus(str, enum.Enum):
     scheduled = "scheduled"
     live = "live"
@@ -72,10 +77,41 @@ class Show(Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     image_path: Mapped[str | None] = mapped_column(String(512))
     guid: Mapped[str] = mapped_column(String(36), default=new_guid)
+    category: Mapped[str] = mapped_column(String(64), default="Society & Culture")
+    subcategory: Mapped[str | None] = mapped_column(String(64))
+    explicit: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_name: Mapped[str | None] = mapped_column(String(255))
+    owner_email: Mapped[str | None] = mapped_column(String(255))
+    medium: Mapped[str] = mapped_column(String(16), default="podcast")
+    publish_mode: Mapped[PublishMode] = mapped_column(_enum(PublishMode), default=PublishMode.auto)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped by every change a feed shows, so a cached feed knows when it is stale.
+    feed_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     rooms: Mapped[list[Room]] = relationship(back_populates="show")
     episodes: Mapped[list[Episode]] = relationship(back_populates="show")
+    feed_tokens: Mapped[list[FeedToken]] = relationship(back_populates="show", cascade="all, delete-orphan")
+
+    def touch_feed(self) -> None:
+        self.feed_version = (self.feed_version or 0) + 1
+        self.updated_at = utcnow()
+
+
+class FeedToken(Base):
+    """A private show's per-subscriber feed URL; only a hash of the secret is kept."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(255))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    show: Mapped[Show] = relationship(back_populates="feed_tokens")
 
 
 class Room(Base):
@@ -83,6 +119,7 @@ class Room(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     title: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[RoomStatus] = mapped_column(_enum(RoomStatus), default=RoomStatus.scheduled)
@@ -170,6 +207,8 @@ class Episode(Base):
     loudness_lufs: Mapped[float | None] = mapped_column(Float)
     true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
     transcript_keys: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    chapters_key: Mapped[str | None] = mapped_column(String(512))
+    waveform_key: Mapped[str | None] = mapped_column(String(512))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

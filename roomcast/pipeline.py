@@ -1,7 +1,8 @@
 """The post-production pipeline as one Celery canvas, keyed by the room.
 
     transcribe each track ┐
-    master the mix        ┘→ build the transcript → index it → publish the episode
+    master the mix        ├→ build the transcript → index it → publish the episode
+    derive the chapters   ┘
 
 Tasks are referenced by name, so this module wires the domain packages without importing
 them. The database, not the broker, is the record of what must run: a run that never
@@ -34,6 +35,7 @@ def build_canvas(room_id: int, track_ids: list[int]) -> Signature:
     produce = group(
         *[_task("postprod.transcribe_track", room_id, track_id) for track_id in track_ids],
         _task("postprod.master_episode", room_id),
+        _task("postprod.build_chapters", room_id),
     )
     return chain(
         produce,
@@ -44,7 +46,7 @@ def build_canvas(room_id: int, track_ids: list[int]) -> Signature:
 
 
 def step_count(track_count: int) -> int:
-    return track_count + 4  # one transcription per track, master, transcript, index, publish
+    return track_count + 5  # one transcription per track, master, chapters, transcript, index, publish
 
 
 def prepare_run(session: Session, room: Room) -> Episode:

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL that feeds and links point at.")
     media_dir: Path | None = Field(default=None, description="Media storage; data_dir/media when unset.")
 
+    secret_key: str | None = Field(default=None, description="Signs tokens; generated into data_dir when unset.")
+    creator_token_days: int = 30
+
     whisper_model: str = Field(default="tiny.en", description="'tiny.en' (bundled) or a path to a CTranslate2 model.")
     whisper_compute_type: str = "int8"
     whisper_cpu_threads: int = 0

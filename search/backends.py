@@ -57,6 +57,7 @@ def render_snippet(marked: str) -> str:
 
 _FILTER_SQL = """
   AND e.status = 'published'
+  AND NOT sh.private  -- private transcripts are never in public search
   AND (CAST(:show AS TEXT) IS NULL OR sh.slug = :show)
   AND (CAST(:speaker AS TEXT) IS NULL OR lower(ts.speaker) = lower(:speaker))
   AND (CAST(:language AS TEXT) IS NULL OR ts.language = :language)

@@ -1,0 +1,59 @@
+"""Who may read a show's feed, media and pages.
+
+Public shows: anyone, for published episodes. Private shows: a subscriber's feed token.
+Creators: their creator token, for every episode of their show (to review before publishing).
+Tokens travel as ``?token=`` because podcast apps and ``<audio>`` elements send no headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from feeds.feed_tokens import find_feed_token
+from roomcast.models import Show
+from roomcast.tokens import InvalidToken, verify
+
+
+@dataclass(frozen=True)
+class Access:
+    creator: bool = False
+    subscriber: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.creator or self.subscriber
+
+
+class AccessDenied(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def access_for(session: Session, show: Show, token: str | None) -> Access:
+    if not token:
+        return Access()
+    if token.count(".") == 2:  # a JWT: only creator tokens are accepted here
+        try:
+            claims = verify(token, "creator")
+        except InvalidToken as error:
+            raise AccessDenied(403, str(error)) from error
+        if claims.get("show") != show.slug:
+            raise AccessDenied(403, f"this token does not manage show {show.slug!r}")
+        return Access(creator=True)
+    feed_token = find_feed_token(session, show.id, token)
+    if feed_token is None:
+        raise AccessDenied(403, "unknown feed token")
+    if feed_token.revoked_at is not None:
+        raise AccessDenied(403, "this feed URL has been revoked by the show's host")
+    return Access(subscriber=True)
+
+
+def require_listener(session: Session, show: Show, token: str | None) -> Access:
+    """Anyone for a public show; a valid token for a private one."""
+    access = access_for(session, show, token)
+    if show.private and not access.any:
+        raise AccessDenied(401, "this show is private: use your personal feed URL")
+    return access
