@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# ffmpeg's CLI is the independent loudness meter of the tests; espeak-ng and sox make their speech.
-TEST_APT_PACKAGES := ffmpeg espeak-ng sox
+# What the tests run, as command:Debian-package pairs: ffmpeg is the independent loudness
+# meter, espeak-ng makes speech, chromium is the real browser, node and npm run
+# podcast-partytime. A command already on the PATH (node from elsewhere, say) is kept.
+TEST_COMMANDS := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium node:nodejs npm:npm
 
 .PHONY: serve test install system-deps
 
@@ -17,7 +19,8 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 system-deps:
-	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for pair in $(TEST_COMMANDS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -26,5 +29,9 @@ system-deps:
 serve: install
 	$(BIN)/roomcast serve
 
-test: system-deps install
+tests/js/node_modules: tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: system-deps install tests/js/node_modules
 	$(BIN)/python -m pytest

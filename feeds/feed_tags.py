@@ -50,13 +50,13 @@ class LiveItem:
     persons: list[Person] = field(default_factory=list)
 
 
-def _add(parent, name: str, text: str | None = None, namespace: str = PODCAST_NS, **attributes: str | None):  # type: ignore[no-untyped-def]
+def _add(parent, name: str, content: str | None = None, namespace: str = PODCAST_NS, **attributes: str | None):  # type: ignore[no-untyped-def]
     element = etree.SubElement(parent, f"{{{namespace}}}{name}" if namespace else name)
     for key, value in attributes.items():
         if value is not None:
             element.set(key, value)
-    if text is not None:
-        element.text = text
+    if content is not None:
+        element.text = content
     return element
 
 
@@ -83,6 +83,7 @@ class FeedTags(BaseExtension):
         if self.explicit is not None:
             _add(channel, "explicit", "true" if self.explicit else "false", namespace=ITUNES_NS)
         if self.category:
+            # Apple names the category in a `text` attribute, not in the element's text.
             category = _add(channel, "category", namespace=ITUNES_NS, text=self.category[0])
             if self.category[1]:
                 _add(category, "category", namespace=ITUNES_NS, text=self.category[1])
@@ -99,8 +100,8 @@ class FeedTags(BaseExtension):
 
     @staticmethod
     def _add_live_item(channel, live: LiveItem) -> None:  # type: ignore[no-untyped-def]
-        item = _add(channel, "liveItem", status=live.status, start=live.start.isoformat(),
-                    end=live.end.isoformat() if live.end else None)
+        item = _add(channel, "liveItem", status=live.status, start=live.start.isoformat(timespec="seconds"),
+                    end=live.end.isoformat(timespec="seconds") if live.end else None)
         _add(item, "title", live.title, namespace="")
         _add(item, "description", live.description or live.title, namespace="")
         _add(item, "guid", live.guid, namespace="", isPermaLink="false")
