@@ -108,7 +108,9 @@ def build_feed(
     if show.owner_name or show.owner_email:
         fg.podcast.itunes_owner(name=show.owner_name or show.author or show.title, email=show.owner_email or "")
     if show.image_path:
-        image_url = media_url(show.image_path)
+        # Artwork is public, even for private shows, and feedgen drops an itunes:image URL
+        # with a query string (it must end in .png or .jpg).
+        image_url = media_url(show.image_path).split("?", 1)[0]
         fg.image(image_url, title=show.title, link=f"{base_url}/shows/{show.slug}")
         fg.podcast.itunes_image(image_url)
     fg.tags.explicit = show.explicit

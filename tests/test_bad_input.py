@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,11 @@ def test_duplicate_and_malformed_show_slugs(with_show: Roomcast) -> None:
     assert_refused(with_show, ["show", "create", "fine", "--title", "   "], "title")
 
 
-def test_artwork_must_be_an_image(with_show: Roomcast, junk: dict[str, Path]) -> None:
+def test_artwork_must_be_an_image(with_show: Roomcast, junk: dict[str, Path], tmp_path: Path) -> None:
     assert_refused(with_show, ["show", "create", "art", "--title", "Art", "--image", str(junk["text"])], "not a readable image")
+    wide = tmp_path / "wide.jpg"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=s=1600x900", "-frames:v", "1", str(wide)], check=True)
+    assert_refused(with_show, ["show", "create", "art", "--title", "Art", "--image", str(wide)], "1600x900 px")
     assert_refused(with_show, ["show", "create", "art", "--title", "Art", "--image", "/nonexistent.png"], "no such file")
     assert "art" not in with_show.run("show", "list", check=True).stdout
 

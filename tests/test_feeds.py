@@ -45,6 +45,9 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, conversation: Conversation) -> Iterator[Site]:  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("feeds")
+    cover = root / "cover.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0x5b3cc4:s=1400x1400", "-frames:v", "1", str(cover)],
+                   check=True)
     port = free_port()
     roomcast = Roomcast(roomcast_env(root / "data", port), root / "data")
     server = start_server(roomcast, port)
@@ -52,7 +55,7 @@ def site(tmp_path_factory, conversation: Conversation) -> Iterator[Site]:  # typ
         roomcast.run(
             "show", "create", "stargazers", "--title", "Star & Stone", "--author", "Alice Host",
             "--description", "Rocks <and> stars", "--category", "Science", "--subcategory", "Astronomy",
-            "--owner-name", "Alice Host", "--owner-email", "alice@example.org", check=True,
+            "--owner-name", "Alice Host", "--owner-email", "alice@example.org", "--image", str(cover), check=True,
         )
         episode = roomcast.run_json(
             "import", "stargazers", "--title", "Skies and volcanoes", "--description", "A talk about <skies>.",
@@ -91,6 +94,9 @@ def test_partytime_reads_every_tag(site: Site) -> None:
     assert feed["locked"] is True and feed["podcastOwner"] == "alice@example.org"
     assert feed["owner"] == {"name": "Alice Host", "email": "alice@example.org"}
     assert [p["name"] for p in feed["podcastPeople"]] == ["Alice Host"]
+    artwork = site.get(_path(feed["itunesImage"]))
+    assert feed["itunesImage"].endswith("/media/shows/stargazers/artwork.png")
+    assert artwork.status_code == 200 and artwork.headers["content-type"] == "image/png"
     [item] = feed["items"]
     assert item["guid"] == site.episode["guid"]
     assert item["enclosure"]["url"] == site.episode["audio_url"]
@@ -212,6 +218,7 @@ def test_review_mode_holds_episodes_until_the_creator_publishes(site: Site, conv
 
 def test_private_show_feed_urls_are_personal_and_revocable(site: Site, conversation: Conversation) -> None:
     site.roomcast.run("show", "create", "inner-circle", "--title", "Inner circle", "--private", check=True)
+    site.roomcast.run("show", "update", "inner-circle", "--image", str(site.roomcast.data_dir.parent / "cover.png"), check=True)
     site.roomcast.run_json("import", "inner-circle", "--title", "Secret", "--track", f"Bob={conversation.files['Bob']}", "--wait")
     creator = site.roomcast.run("token", "creator", "inner-circle", check=True).stdout.strip()
     made = site.api("POST", "/api/shows/inner-circle/feed-tokens", creator, json={"label": "Carol's phone"})
@@ -221,7 +228,9 @@ def test_private_show_feed_urls_are_personal_and_revocable(site: Site, conversat
 
     assert site.get("/shows/inner-circle/feed.xml").status_code == 401
     assert site.get("/shows/inner-circle/feed.xml", params={"token": "made-up"}).status_code == 403
-    [entry] = feedparser.parse(feed_xml(site, "inner-circle", token=secret)).entries
+    private_feed = feedparser.parse(feed_xml(site, "inner-circle", token=secret))
+    assert private_feed.feed.image.href.endswith("/media/shows/inner-circle/artwork.png")
+    [entry] = private_feed.entries
     enclosure = entry.enclosures[0].href
     assert enclosure.endswith(f"?token={secret}")
     assert site.get(_path(enclosure)).status_code == 200
