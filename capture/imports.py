@@ -16,7 +16,18 @@ from sqlalchemy.orm import Session
 
 from roomcast.audio import AudioInfo, UnreadableAudio, probe
 from roomcast.errors import NotFound, UserError
-from roomcast.models import Participant, Role, Room, RoomEvent, RoomStatus, Show, Track, utcnow
+from roomcast.models import (
+    OFF_RECORD_END,
+    OFF_RECORD_START,
+    Participant,
+    Role,
+    Room,
+    RoomEvent,
+    RoomStatus,
+    Show,
+    Track,
+    utcnow,
+)
 from roomcast.storage import get_media_store
 from roomcast.text import clean_line, slugify
 
@@ -63,6 +74,17 @@ def parse_clip_option(value: str) -> TimelineMark:
     if duration <= 0:
         raise UserError(f"--clip {value!r}: the duration must be positive")
     return TimelineMark("clip", parse_time(start_text), clean_line(title), duration)
+
+
+def parse_off_record_option(value: str) -> list[TimelineMark]:
+    """``START-END`` as given to ``roomcast import --off-record``: cut from audio, transcript and search."""
+    start_text, dash, end_text = value.partition("-")
+    if not dash:
+        raise UserError(f"--off-record {value!r}: expected START-END, for example --off-record 12:00-14:30")
+    start, end = parse_time(start_text), parse_time(end_text)
+    if end <= start:
+        raise UserError(f"--off-record {value!r}: the end must come after the start")
+    return [TimelineMark(OFF_RECORD_START, start, "off the record"), TimelineMark(OFF_RECORD_END, end, "on the record")]
 
 
 @dataclass(frozen=True)
@@ -115,7 +137,7 @@ def import_recording(
     ended = utcnow()
     duration = max(info.duration_s for info in infos)
     for mark in marks or []:
-        if mark.at_s >= duration:
+        if mark.at_s >= duration and mark.kind != OFF_RECORD_END:
             raise UserError(f"{mark.kind} at {mark.at_s:.1f} s lies after the end of the recording ({duration:.1f} s)")
     room = Room(show=show, title=title, description=description.strip(), status=RoomStatus.ended,
                 started_at=ended - timedelta(seconds=duration), ended_at=ended)

@@ -11,6 +11,7 @@ from feedgen.feed import FeedGenerator
 from feeds.feed_tags import EntryTags, FeedTags, LiveItem, Person, podcast_guid
 from feeds.media_types import TRANSCRIPT_TYPES
 from roomcast.models import Episode, Role, Room, RoomStatus, Show
+from roomcast.timemap import TimeMap
 
 MediaUrl = Callable[[str], str]
 HOST_ROLES = {Role.host, Role.moderator}
@@ -61,14 +62,17 @@ def show_notes(episode: Episode, persons: list[Person], chapters: list[dict]) ->
 
 
 def soundbites(episode: Episode) -> list[tuple[float, float, str]]:
+    """Clip marks, placed on the published audio; a clip that was cut is left out."""
+    time_map = TimeMap.from_json(episode.time_map) or TimeMap.identity(episode.duration_s or 0.0)
     bites = []
     for event in episode.room.events:
-        if event.kind != "clip":
+        if event.kind != "clip" or not time_map.is_kept(event.at_s):
             continue
-        limit = (episode.duration_s or 0) - event.at_s
-        duration = min(float(event.data.get("duration", 30)), SOUNDBITE_MAX_S, limit)
+        start = time_map.to_episode(event.at_s)
+        end = time_map.to_episode(event.at_s + float(event.data.get("duration", 30)))
+        duration = min(end - start, SOUNDBITE_MAX_S, (episode.duration_s or 0) - start)
         if duration >= SOUNDBITE_MIN_S:
-            bites.append((event.at_s, duration, event.data.get("title") or episode.title))
+            bites.append((start, duration, event.data.get("title") or episode.title))
     return bites
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds.categories import check_category
+from roomcast.audio import UnreadableAudio, probe
 from roomcast.errors import Conflict, UserError
 from roomcast.models import PublishMode, Show
 from roomcast.storage import get_media_store
@@ -20,6 +21,7 @@ ARTWORK_FORMATS = {"png": "png", "jpeg": "jpg", "mjpeg": "jpg"}
 ARTWORK_MIN_PX, ARTWORK_MAX_PX = 1400, 3000  # Apple Podcasts' rule: square, 1400-3000 px
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_JINGLE_S = 120
 MEDIUMS = ("podcast", "music", "video", "film", "audiobook", "newsletter", "blog")
 
 
@@ -110,6 +112,21 @@ def apply_settings(show: Show, settings: ShowSettings) -> None:
         if (value := getattr(settings, name)) is not None:
             setattr(show, name, value)
     show.touch_feed()
+
+
+def set_jingle(show: Show, which: str, path: Path) -> None:
+    """A per-show intro or outro, crossfaded onto every new episode."""
+    if not path.is_file():
+        raise UserError(f"{which} {path}: no such file")
+    try:
+        info = probe(path)
+    except UnreadableAudio as error:
+        raise UserError(f"{which} {path}: not readable audio") from error
+    if info.duration_s > MAX_JINGLE_S:
+        raise UserError(f"{which} {path}: {info.duration_s:.0f} s; an {which} can last at most {MAX_JINGLE_S} s")
+    key = f"shows/{show.slug}/{which}{path.suffix.lower()}"
+    get_media_store().copy_in(path, key)
+    setattr(show, f"{which}_key", key)
 
 
 def set_artwork(show: Show, image: Path) -> None:

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import mutagen.id3 as id3
 from sqlalchemy import delete, select
 
-from roomcast.audio import MIX_RATE, UnreadableAudio, decode_mono
-from postprod.chapters import STAGE_JOIN, TimelineEvent, chapters_from, to_chapters_json
-from postprod.mastering import master_to_mp3
-from postprod.mixing import PlacedTrack, level, mix
-from postprod.transcript import FORMATS, merge
+from roomcast.audio import UnreadableAudio
+from postprod.chapters import MARKER, STAGE_JOIN, TimelineEvent, chapters_from, to_chapters_json
+from postprod.render import M4A, MP3, RenderOptions, TrackInput, render
+from postprod.tags import EpisodeTags, tag_m4a, tag_mp3
+from postprod.transcript import FORMATS, merge, onto_episode
 from postprod.transcription import Utterance, transcribe_file
-from postprod.waveform import to_waveform_json
+from postprod.waveform import to_waveform_json, write_png
+from roomcast.timemap import TimeMap
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import Episode, Track, TranscriptSegment
+from roomcast.models import OFF_RECORD_END, OFF_RECORD_START, Episode, Track, TranscriptSegment
 from roomcast.runs import RoomTask, pipeline_step
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
@@ -75,75 +78,70 @@ def transcribe_track(room_id: int, track_id: int) -> None:
 
 @celery_app.task(name="postprod.master_episode", base=RoomTask)
 def master_episode(room_id: int) -> None:
+    """Level, mix, cut, master and encode the room (see postprod.render), in flat memory."""
     with pipeline_step(room_id, "master") as step:
         if step.skipped:
             return
         settings, store = get_settings(), get_media_store()
-        placed = []
-        for source in _track_sources(room_id):
-            try:
-                placed.append(PlacedTrack(source.speaker, decode_mono(source.path, MIX_RATE), source.offset_s))
-            except UnreadableAudio as error:
-                step.warn(f"{source.speaker}: track left out of the mix ({error})")
-        for levelled in (level(track, MIX_RATE) for track in placed):
-            if not math.isfinite(levelled.loudness_lufs):
-                step.warn(f"{levelled.name}: track is silent")
-        step.progress(0.3)
+        sources = _track_sources(room_id)
         with session_scope() as session:
             episode = _episode_for(session, room_id)
-            episode_id, title, show_title, author = episode.id, episode.title, episode.show.title, episode.show.author
-        key = f"episodes/{episode_id}/audio.mp3"
-        with store.atomic_path(key) as temporary:
-            result = master_to_mp3(
-                mix(placed, MIX_RATE),
-                MIX_RATE,
-                temporary,
-                target_lufs=settings.loudness_target_lufs,
-                ceiling_dbtp=settings.true_peak_ceiling_dbtp,
-                bit_rate=settings.mp3_bitrate,
-            )
-            _tag_mp3(temporary, title=title, show=show_title, author=author)
-        waveform_key = f"episodes/{episode_id}/waveform.json"
-        store.write_text(waveform_key, to_waveform_json(result.decoded, MIX_RATE))
+            show = episode.show
+            episode_id = episode.id
+            cuts = off_record_spans([(e.kind, e.at_s) for e in episode.room.events])
+            tags = EpisodeTags(episode.title, show.title, show.author, store.path(show.image_path) if show.image_path else None)
+            intro = store.path(show.intro_key) if show.intro_key else None
+            outro = store.path(show.outro_key) if show.outro_key else None
+        formats = tuple(f for f in (MP3, M4A) if f.extension in settings.episode_formats.split(",")) or (MP3,)
+        options = RenderOptions(target_lufs=settings.loudness_target_lufs, ceiling_dbtp=settings.true_peak_ceiling_dbtp,
+                                formats=formats, cuts=cuts, max_silence_s=settings.max_silence_s, intro=intro, outro=outro)
+        stem_key = f"episodes/{episode_id}/audio"
+        folder = store.path(stem_key + ".mp3").parent
+        folder.mkdir(parents=True, exist_ok=True)
+        tracks = [TrackInput(s.speaker, s.path, s.offset_s) for s in sources]
+        keys = {}
+        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+            result = render(tracks, Path(scratch) / "audio", options)
+            for warning in result.warnings:
+                step.warn(warning)
+            step.progress(0.9)
+            for encoded in result.files:
+                if encoded.format is MP3:
+                    tag_mp3(encoded.path, tags)
+                else:
+                    tag_m4a(encoded.path, tags)
+                keys[encoded.format.extension] = f"{stem_key}.{encoded.format.extension}"
+                os.replace(encoded.path, store.path(keys[encoded.format.extension]))
+        store.write_text(f"episodes/{episode_id}/waveform.json", to_waveform_json(result.peaks, result.duration_s))
+        with store.atomic_path(f"episodes/{episode_id}/waveform.png") as png:
+            write_png(result.peaks, png)
+        primary = result.files[0]
         with session_scope() as session:
             episode = session.get(Episode, episode_id)
-            episode.waveform_key = waveform_key
-            episode.audio_key, episode.audio_mime, episode.audio_bytes = key, "audio/mpeg", store.size(key)
+            main_key = keys[primary.format.extension]
+            episode.audio_key, episode.audio_mime, episode.audio_bytes = main_key, primary.format.mime, store.size(main_key)
+            episode.extra_audio = {ext: key for ext, key in keys.items() if key != main_key}
             episode.duration_s = result.duration_s
-            episode.loudness_lufs = result.loudness_lufs if math.isfinite(result.loudness_lufs) else None
-            episode.true_peak_dbtp = result.true_peak_dbtp if math.isfinite(result.true_peak_dbtp) else None
+            episode.loudness_lufs = primary.loudness_lufs if math.isfinite(primary.loudness_lufs) else None
+            episode.true_peak_dbtp = primary.true_peak_dbtp if math.isfinite(primary.true_peak_dbtp) else None
+            episode.waveform_key = f"episodes/{episode_id}/waveform.json"
+            episode.waveform_image_key = f"episodes/{episode_id}/waveform.png"
+            episode.time_map = result.time_map.to_json()
 
 
-def _tag_mp3(path: Path, *, title: str, show: str, author: str | None) -> None:
-    tags = id3.ID3()
-    tags.add(id3.TIT2(encoding=3, text=title))
-    tags.add(id3.TALB(encoding=3, text=show))
-    if author:
-        tags.add(id3.TPE1(encoding=3, text=author))
-    tags.add(id3.TCON(encoding=3, text="Podcast"))
-    tags.save(str(path))
-
-
-@celery_app.task(name="postprod.build_chapters", base=RoomTask)
-def build_chapters(room_id: int) -> None:
-    with pipeline_step(room_id, "chapters") as step:
-        if step.skipped:
-            return
-        with session_scope() as session:
-            episode = _episode_for(session, room_id)
-            room = episode.room
-            duration = max((t.offset_s + t.duration_s for t in room.tracks), default=0.0)
-            events = [TimelineEvent(e.kind, e.at_s, str(e.data.get("title", ""))) for e in room.events]
-            names = {p.id: p.display_name for p in room.participants}
-            events += [
-                TimelineEvent(STAGE_JOIN, e.at_s, f"{names.get(e.participant_id, 'A speaker')} on stage")
-                for e in room.events if e.kind == STAGE_JOIN and not e.data.get("title")
-            ]
-            chapters = chapters_from([e for e in events if e.title], duration)
-            key = f"episodes/{episode.id}/chapters.json" if chapters else None
-            if key:
-                get_media_store().write_text(key, to_chapters_json(chapters))
-            episode.chapters_key = key
+def off_record_spans(events: list[tuple[str, float]]) -> list[tuple[float, float]]:
+    """Pairs of off-the-record start and end; a span never closed runs to the end of the room."""
+    spans: list[tuple[float, float]] = []
+    opened = None
+    for kind, at in sorted(events, key=lambda e: e[1]):
+        if kind == OFF_RECORD_START and opened is None:
+            opened = at
+        elif kind == OFF_RECORD_END and opened is not None:
+            spans.append((opened, at))
+            opened = None
+    if opened is not None:
+        spans.append((opened, math.inf))
+    return spans
 
 
 @celery_app.task(name="postprod.build_transcript", base=RoomTask)
@@ -158,9 +156,12 @@ def build_transcript(room_id: int) -> None:
                 raise RuntimeError(f"track {source.track_id} has not been transcribed")
             utterances = [Utterance.from_dict(d) for d in json.loads(store.read_text(source.transcript_key))]
             per_speaker.append((source.speaker, source.participant_id, source.offset_s, utterances))
-        lines = merge(per_speaker)
         with session_scope() as session:
             episode = _episode_for(session, room_id)
+            time_map = TimeMap.from_json(episode.time_map)
+            lines = merge(per_speaker)
+            if time_map is not None:
+                lines = onto_episode(lines, time_map)
             session.execute(delete(TranscriptSegment).where(TranscriptSegment.episode_id == episode.id))
             session.add_all(
                 TranscriptSegment(
@@ -176,3 +177,34 @@ def build_transcript(room_id: int) -> None:
             episode.transcript_keys = keys
         if not lines:
             step.warn("the transcript is empty: nobody's speech was recognised")
+
+
+@celery_app.task(name="postprod.build_chapters", base=RoomTask)
+def build_chapters(room_id: int) -> None:
+    """Chapters on the published audio, as a chapters file and as ID3 CHAP frames."""
+    with pipeline_step(room_id, "chapters") as step:
+        if step.skipped:
+            return
+        store = get_media_store()
+        with session_scope() as session:
+            episode = _episode_for(session, room_id)
+            room = episode.room
+            time_map = TimeMap.from_json(episode.time_map) or TimeMap.identity(episode.duration_s or 0.0)
+            names = {p.id: p.display_name for p in room.participants}
+            events = [
+                TimelineEvent(e.kind, time_map.to_episode(e.at_s),
+                              str(e.data.get("title") or f"{names.get(e.participant_id, 'A speaker')} on stage"))
+                for e in room.events if e.kind in (MARKER, STAGE_JOIN) and time_map.is_kept(e.at_s)
+            ]
+            chapters = chapters_from(events, episode.duration_s or time_map.episode_duration)
+            episode.chapters_key = None
+            if chapters:
+                episode.chapters_key = f"episodes/{episode.id}/chapters.json"
+                store.write_text(episode.chapters_key, to_chapters_json(chapters))
+            if episode.audio_key and episode.audio_key.endswith(".mp3"):
+                tags = EpisodeTags(episode.title, episode.show.title, episode.show.author,
+                                   store.path(episode.show.image_path) if episode.show.image_path else None)
+                with store.atomic_path(episode.audio_key) as tagged:
+                    shutil.copyfile(store.path(episode.audio_key), tagged)
+                    tag_mp3(tagged, tags, chapters)
+                episode.audio_bytes = store.size(episode.audio_key)

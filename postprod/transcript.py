@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from postprod.transcription import Utterance
+from roomcast.timemap import TimeMap
 
 
 @dataclass
@@ -41,6 +42,26 @@ def merge(per_speaker: list[tuple[str, int | None, float, list[Utterance]]]) -> 
         for u in utterances
     ]
     return sorted(lines, key=lambda line: (line.start, line.end, line.speaker))
+
+
+def onto_episode(lines: list[Line], time_map: TimeMap) -> list[Line]:
+    """Room times to episode times; words said off the record (or in a cut) are dropped."""
+    mapped = []
+    for line in lines:
+        if line.words:
+            words = [w for w in line.words if time_map.is_kept(w["start"])]
+            if not words:
+                continue
+            text = line.text if len(words) == len(line.words) else " ".join(w["word"] for w in words)
+            words = [{**w, "start": time_map.to_episode(w["start"]), "end": time_map.to_episode(w["end"])} for w in words]
+            start, end = words[0]["start"], max(words[-1]["end"], words[0]["start"])
+        else:
+            if not time_map.is_kept((line.start + line.end) / 2):
+                continue
+            text, words = line.text, []
+            start, end = time_map.to_episode(line.start), time_map.to_episode(line.end)
+        mapped.append(Line(line.speaker, line.participant_id, start, end, text, words))
+    return sorted(mapped, key=lambda line: (line.start, line.end, line.speaker))
 
 
 def _timestamp(seconds: float, separator: str) -> str:

@@ -1,23 +1,31 @@
-"""Waveform peaks for the episode page: one peak per bin, scaled 0-1 (JSON)."""
+"""Waveform pictures of an episode: peaks JSON for the player, and a PNG (via PyAV's encoder)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import av
 import numpy as np
 
-BINS = 1200
+ACCENT = np.array([91, 60, 196], dtype=np.uint8)
+BACKGROUND = np.array([255, 255, 255], dtype=np.uint8)
 
 
-def peaks(samples: np.ndarray, bins: int = BINS) -> list[float]:
-    if samples.size == 0:
-        return []
-    bins = min(bins, samples.size)
-    usable = samples[: samples.size - samples.size % bins]
-    per_bin = np.abs(usable).reshape(bins, -1).max(axis=1)
-    top = float(per_bin.max()) or 1.0
-    return [round(float(v) / top, 3) for v in per_bin]
+def to_waveform_json(peaks: list[float], duration_s: float) -> str:
+    return json.dumps({"version": 1, "duration": round(duration_s, 3), "peaks": peaks})
 
 
-def to_waveform_json(samples: np.ndarray, rate: int) -> str:
-    return json.dumps({"version": 1, "duration": round(samples.size / rate, 3), "peaks": peaks(samples)})
+def write_png(peaks: list[float], path: Path, width: int = 1200, height: int = 160) -> None:
+    image = np.tile(BACKGROUND, (height, width, 1))
+    if peaks:
+        columns = np.interp(np.arange(width) * len(peaks) / width, np.arange(len(peaks)), peaks)
+        half = np.maximum(1, (columns * (height / 2 - 2)).astype(int))
+        rows = np.arange(height)[:, None]
+        middle = height // 2
+        image[(rows >= middle - half) & (rows <= middle + half)] = ACCENT
+    with av.open(str(path), "w", format="image2") as container:
+        stream = container.add_stream("png")
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))

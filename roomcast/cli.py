@@ -169,9 +169,11 @@ def show_update(
     owner_email: OwnerEmail = None,
     review: Review = None,
     private: Private = None,
+    intro: Annotated[Path | None, typer.Option(help="Audio crossfaded before every new episode (at most 2 min).")] = None,
+    outro: Annotated[Path | None, typer.Option(help="Audio crossfaded after every new episode (at most 2 min).")] = None,
 ) -> None:
     """Change a show's settings; its feed follows at once."""
-    from feeds.shows import apply_settings, set_artwork
+    from feeds.shows import apply_settings, set_artwork, set_jingle
 
     migrate()
     settings = _show_settings(title, author, language, description, category, subcategory, explicit, owner_name,
@@ -181,6 +183,9 @@ def show_update(
             apply_settings(_find_show(session, slug), settings)
             if image is not None:
                 set_artwork(_find_show(session, slug), image)
+            for which, path in (("intro", intro), ("outro", outro)):
+                if path is not None:
+                    set_jingle(_find_show(session, slug), which, path)
     except UserError as error:
         fail(str(error))
     typer.echo(f"updated show {slug}")
@@ -219,6 +224,7 @@ def import_(
     description: Annotated[str, typer.Option(help="Show notes.")] = "",
     marker: Annotated[list[str] | None, typer.Option(help="TIME=TITLE: a new topic there (a chapter).")] = None,
     clip: Annotated[list[str] | None, typer.Option(help="TIME+SECONDS[=TITLE]: a soundbite.")] = None,
+    off_record: Annotated[list[str] | None, typer.Option(help="START-END: cut from the audio, transcript and search.")] = None,
     wait: Annotated[bool, typer.Option(help="Return once the episode is produced.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="End with the episode as one JSON line.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 3600.0,
@@ -229,6 +235,7 @@ def import_(
         import_recording,
         parse_clip_option,
         parse_marker_option,
+        parse_off_record_option,
         parse_track_option,
     )
     from roomcast.pipeline import dispatch, prepare_run
@@ -238,6 +245,7 @@ def import_(
     try:
         tracks = [parse_track_option(value) for value in track]
         marks = [parse_marker_option(v) for v in marker or []] + [parse_clip_option(v) for v in clip or []]
+        marks += [mark for v in off_record or [] for mark in parse_off_record_option(v)]
         with session_scope() as session:
             room = import_recording(session, slug, title, tracks, description, marks)
             room_id = room.id

@@ -83,6 +83,8 @@ class Show(Base):
     owner_name: Mapped[str | None] = mapped_column(String(255))
     owner_email: Mapped[str | None] = mapped_column(String(255))
     medium: Mapped[str] = mapped_column(String(16), default="podcast")
+    intro_key: Mapped[str | None] = mapped_column(String(512))
+    outro_key: Mapped[str | None] = mapped_column(String(512))
     publish_mode: Mapped[PublishMode] = mapped_column(_enum(PublishMode), default=PublishMode.auto)
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped by every change a feed shows, so a cached feed knows when it is stale.
@@ -173,6 +175,10 @@ class Track(Base):
     participant: Mapped[Participant] = relationship(back_populates="tracks")
 
 
+# Room event kinds that post-production reads (capture writes them).
+OFF_RECORD_START, OFF_RECORD_END = "off_record_start", "off_record_end"
+
+
 class RoomEvent(Base):
     """The room's timeline: joins, stage moves, mutes, markers, off-the-record spans."""
 
@@ -209,6 +215,10 @@ class Episode(Base):
     transcript_keys: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     chapters_key: Mapped[str | None] = mapped_column(String(512))
     waveform_key: Mapped[str | None] = mapped_column(String(512))
+    waveform_image_key: Mapped[str | None] = mapped_column(String(512))
+    extra_audio: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # e.g. {"m4a": key}
+    # Room time -> episode time ([room_start, room_end, episode_start] per kept span).
+    time_map: Mapped[list[list[float]] | None] = mapped_column(JSON)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

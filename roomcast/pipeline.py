@@ -1,8 +1,10 @@
 """The post-production pipeline as one Celery canvas, keyed by the room.
 
     transcribe each track ┐
-    master the mix        ├→ build the transcript → index it → publish the episode
-    derive the chapters   ┘
+    master the mix        ┘→ build the transcript → chapters → index it → publish the episode
+
+Mastering decides the time map (cuts, shortened silences) that the transcript and the
+chapters are placed on.
 
 Tasks are referenced by name, so this module wires the domain packages without importing
 them. The database, not the broker, is the record of what must run: a run that never
@@ -35,11 +37,11 @@ def build_canvas(room_id: int, track_ids: list[int]) -> Signature:
     produce = group(
         *[_task("postprod.transcribe_track", room_id, track_id) for track_id in track_ids],
         _task("postprod.master_episode", room_id),
-        _task("postprod.build_chapters", room_id),
     )
     return chain(
         produce,
         _task("postprod.build_transcript", room_id),
+        _task("postprod.build_chapters", room_id),
         _task("search.index_episode", room_id),
         _task("feeds.publish_episode", room_id),
     )

@@ -1,0 +1,73 @@
+"""From room time to episode time.
+
+Post-production keeps some spans of the room (off-the-record spans are cut, long silences
+shortened) and joins them with short crossfades, after an optional intro. Every later stage
+(transcript, chapters, soundbites, search deep links) places things on the published audio
+through this one map.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    room_start: float
+    room_end: float
+    episode_start: float
+
+    @property
+    def duration(self) -> float:
+        return self.room_end - self.room_start
+
+
+@dataclass
+class TimeMap:
+    spans: list[Span] = field(default_factory=list)
+
+    @classmethod
+    def identity(cls, duration: float) -> TimeMap:
+        return cls([Span(0.0, duration, 0.0)])
+
+    @classmethod
+    def from_kept(cls, kept: list[tuple[float, float]], crossfade_s: float = 0.0, lead_s: float = 0.0) -> TimeMap:
+        """Spans of room time kept in order; each join overlaps the previous by ``crossfade_s``."""
+        spans, cursor = [], lead_s
+        for index, (start, end) in enumerate(kept):
+            if index:
+                cursor -= crossfade_s
+            spans.append(Span(start, end, cursor))
+            cursor += end - start
+        return cls(spans)
+
+    @property
+    def episode_duration(self) -> float:
+        return self.spans[-1].episode_start + self.spans[-1].duration if self.spans else 0.0
+
+    def is_kept(self, room_time: float) -> bool:
+        span = self._span_at(room_time)
+        return span is not None and span.room_start <= room_time <= span.room_end
+
+    def to_episode(self, room_time: float) -> float:
+        """Where a moment of the room is heard; a moment that was cut maps to the cut."""
+        if not self.spans:
+            return 0.0
+        span = self._span_at(room_time)
+        if span is None:
+            return self.spans[0].episode_start
+        offset = min(max(room_time - span.room_start, 0.0), span.duration)
+        return round(span.episode_start + offset, 3)
+
+    def _span_at(self, room_time: float) -> Span | None:
+        starts = [s.room_start for s in self.spans]
+        index = bisect.bisect_right(starts, room_time) - 1
+        return self.spans[index] if index >= 0 else None
+
+    def to_json(self) -> list[list[float]]:
+        return [[round(s.room_start, 4), round(s.room_end, 4), round(s.episode_start, 4)] for s in self.spans]
+
+    @classmethod
+    def from_json(cls, data: list[list[float]] | None) -> TimeMap | None:
+        return cls([Span(*row) for row in data]) if data else None
