@@ -170,7 +170,8 @@ def _samples(container) -> Iterator[np.ndarray]:  # type: ignore[no-untyped-def]
             continue  # one damaged packet costs its 20 ms, not the rest of the track
         for frame in frames:
             if frame.sample_rate == RATE and frame.layout.nb_channels == 1 and frame.format.name in ("flt", "fltp"):
-                yield np.frombuffer(frame.planes[0], dtype=np.float32, count=frame.samples).copy()
+                # The array keeps the frame's buffer alive; no copy needed.
+                yield np.frombuffer(frame.planes[0], dtype=np.float32, count=frame.samples)
                 continue
             resampler = resampler or av.AudioResampler(format="flt", layout="mono", rate=RATE)
             for chunk in resampler.resample(frame):
@@ -493,11 +494,10 @@ def _master_one(
     ceiling, aim, gain = options.ceiling_dbtp, options.target_lufs, 0.0
     limiter = TruePeakLimiter(RATE, ceiling)
     if not silent:
+        # The codec's shift hardly depends on the exact gain: measure it at the first guess,
+        # then search once for the gain that lands on the target after the codec.
+        aim -= codec_shift(mix, envelope, aim - mix_loudness, limiter, fmt, mix.path.parent)
         gain = gain_for_target(mix, envelope, mix_loudness, aim, limiter)
-        shift = codec_shift(mix, envelope, gain, limiter, fmt, mix.path.parent)
-        if abs(shift) >= 0.05:
-            aim -= shift
-            gain = gain_for_target(mix, envelope, mix_loudness, aim, limiter)
     allowed_peak = options.ceiling_dbtp - VERIFY_PEAK_MARGIN_DB
     for _attempt in range(MAX_ENCODES):
         peaks[:] = 0
