@@ -392,8 +392,13 @@ def encode(blocks: Iterator[np.ndarray], destinations: dict[OutputFormat, Path],
 
 
 def _accumulate_peaks(peaks: np.ndarray, block: np.ndarray, position: int, bin_size: int) -> None:
-    bins = (position + np.arange(block.size)) // bin_size
-    np.maximum.at(peaks, np.minimum(bins, peaks.size - 1), np.abs(block))
+    """Fold a block into the per-bin peaks: one reduceat over the bins it spans."""
+    first, last = position // bin_size, (position + block.size - 1) // bin_size
+    edges = np.arange(first, last + 1) * bin_size - position
+    edges[0] = 0
+    maxima = np.maximum.reduceat(np.abs(block), edges)
+    bins = np.minimum(np.arange(first, last + 1), peaks.size - 1)
+    np.maximum.at(peaks, bins, maxima)
 
 
 def decoded_blocks(path: Path) -> Iterator[np.ndarray]:
