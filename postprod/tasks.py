@@ -8,7 +8,7 @@ import math
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -92,7 +92,8 @@ def master_episode(room_id: int) -> None:
             tags = EpisodeTags(episode.title, show.title, show.author, store.path(show.image_path) if show.image_path else None)
             intro = store.path(show.intro_key) if show.intro_key else None
             outro = store.path(show.outro_key) if show.outro_key else None
-        formats = tuple(f for f in (MP3, M4A) if f.extension in settings.episode_formats.split(",")) or (MP3,)
+        wanted = settings.episode_formats.split(",")
+        formats = tuple(replace(f, bit_rate=settings.mp3_bitrate) if f is MP3 else f for f in (MP3, M4A) if f.extension in wanted)
         options = RenderOptions(target_lufs=settings.loudness_target_lufs, ceiling_dbtp=settings.true_peak_ceiling_dbtp,
                                 formats=formats, cuts=cuts, max_silence_s=settings.max_silence_s, intro=intro, outro=outro)
         stem_key = f"episodes/{episode_id}/audio"
@@ -106,7 +107,7 @@ def master_episode(room_id: int) -> None:
                 step.warn(warning)
             step.progress(0.9)
             for encoded in result.files:
-                if encoded.format is MP3:
+                if encoded.format.extension == "mp3":
                     tag_mp3(encoded.path, tags)
                 else:
                     tag_m4a(encoded.path, tags)

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     loudness_target_lufs: float = -16.0
     true_peak_ceiling_dbtp: float = -1.0
     mp3_bitrate: int = 96_000
-    episode_formats: str = Field(default="mp3", description="Comma-separated: mp3, m4a.")
+    episode_formats: str = Field(default="mp3", pattern=r"^(mp3|m4a)(,(mp3|m4a))*$", description="Comma-separated: mp3, m4a.")
     max_silence_s: float | None = Field(default=3.0, description="Longer silences are shortened to this; unset keeps them.")
 
     worker_concurrency: int = 2
