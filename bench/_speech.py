@@ -46,10 +46,18 @@ def write_opus(path: Path, samples: np.ndarray, bit_rate: int = 32_000) -> None:
 
 def generate_room(directory: Path, minutes: float, speakers: int = 4, seed: int = 7) -> list[Path]:
     """``speakers`` tracks of ``minutes`` each; turns of 1-3 sentences with short pauses."""
+    return generate_room_with_turns(directory, minutes, speakers, seed)[0]
+
+
+def generate_room_with_turns(
+    directory: Path, minutes: float, speakers: int = 4, seed: int = 7
+) -> tuple[list[Path], list[tuple[int, int, int]]]:
+    """As generate_room, and the turns: (speaker index, first sample, end sample)."""
     rng = random.Random(seed)
     length = int(minutes * 60 * RATE)
     tracks = [np.zeros(length, dtype=np.float32) for _ in range(speakers)]
     cursor, turn = int(0.5 * RATE), 0
+    spoken: list[tuple[int, int, int]] = []
     cache: dict[tuple[int, int], np.ndarray] = {}
     while True:
         speaker = turn % speakers if rng.random() < 0.7 else rng.randrange(speakers)
@@ -60,6 +68,7 @@ def generate_room(directory: Path, minutes: float, speakers: int = 4, seed: int 
         if cursor + clip.size >= length:
             break
         tracks[speaker][cursor : cursor + clip.size] += clip
+        spoken.append((speaker, cursor, cursor + clip.size))
         cursor += clip.size + int(rng.uniform(0.2, 1.2) * RATE)
         turn += 1
     paths = []
@@ -67,4 +76,4 @@ def generate_room(directory: Path, minutes: float, speakers: int = 4, seed: int 
         path = directory / f"speaker-{number + 1}.ogg"
         write_opus(path, track)
         paths.append(path)
-    return paths
+    return paths, spoken

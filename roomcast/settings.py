@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, description="Signs tokens; generated into data_dir when unset.")
     creator_token_days: int = 30
 
-    whisper_model: str = Field(default="tiny.en", description="'tiny.en' (bundled) or a path to a CTranslate2 model.")
+    whisper_model: str = Field(default="tiny.en", description="English: 'tiny.en' (bundled) or a CTranslate2 model path.")
+    whisper_multilingual_model: str = Field(default="base", description="Other languages: 'base' (bundled) or a path.")
     whisper_compute_type: str = "int8"
     whisper_cpu_threads: int = 0
     whisper_beam_size: int = 5
