@@ -17,7 +17,6 @@ than a two-minute one.
 from __future__ import annotations
 
 import math
-import statistics
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field

@@ -3,7 +3,6 @@ transcript and the index; chapters, soundbites and deep links land on the publis
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
