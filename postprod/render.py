@@ -6,9 +6,10 @@
    time to keep: off-the-record spans cut, silences longer than a limit shortened.
 3. Mix the kept spans block by block, joined by short crossfades, into one raw file, and
    meter it.
-4. Master: the gain that lands on the target after the true-peak limiter is found by
-   metering the limited stream (no encoding), then the stream is encoded, and the encoded
-   file is metered; a miss (an encoder shifts loudness) is corrected once.
+4. Master, each output format for itself: measure how much the codec shifts loudness on
+   a few excerpts, find the gain that lands on the target after the true-peak limiter by
+   metering the limited stream (no encoding), encode, and meter the decoded file; a miss
+   (loudness, or a codec's peak overshoot) is corrected and encoded again.
 
 Every pass reads and writes fixed-size blocks, so a two-hour room needs no more memory
 than a two-minute one.
