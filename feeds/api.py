@@ -82,29 +82,28 @@ class EpisodeEdit(BaseModel):
     description: str | None = Field(default=None, max_length=20_000)
 
 
-@router.patch("/episodes/{episode_id}", response_model=EpisodeView, tags=["episodes"])
-def edit_episode(episode_id: int, body: EpisodeEdit, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
+def _creator_action(session: Session, episode_id: int, claims: dict, action) -> EpisodeView:  # type: ignore[no-untyped-def]
+    """Fetch the episode, check the token manages its show, apply the action, show the result."""
     episode = _episode(session, episode_id)
     require_creator_of(episode.show.slug, claims)
-    _apply(session, lambda: episode_actions.edit(episode, body.title, body.description))
+    _apply(session, lambda: action(episode))
     return episode_view(episode, current_run(session, episode.room_id))
+
+
+@router.patch("/episodes/{episode_id}", response_model=EpisodeView, tags=["episodes"])
+def edit_episode(episode_id: int, body: EpisodeEdit, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
+    return _creator_action(session, episode_id, claims, lambda e: episode_actions.edit(e, body.title, body.description))
 
 
 @router.post("/episodes/{episode_id}/publish", response_model=EpisodeView, tags=["episodes"])
 def publish_episode(episode_id: int, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
-    episode = _episode(session, episode_id)
-    require_creator_of(episode.show.slug, claims)
-    _apply(session, lambda: episode_actions.publish(episode))
-    return episode_view(episode, current_run(session, episode.room_id))
+    return _creator_action(session, episode_id, claims, episode_actions.publish)
 
 
 @router.post("/episodes/{episode_id}/unpublish", response_model=EpisodeView, tags=["episodes"])
 def unpublish_episode(episode_id: int, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     """The item leaves the feed and the pages; the archive and produced files stay."""
-    episode = _episode(session, episode_id)
-    require_creator_of(episode.show.slug, claims)
-    _apply(session, lambda: episode_actions.unpublish(episode))
-    return episode_view(episode, current_run(session, episode.room_id))
+    return _creator_action(session, episode_id, claims, episode_actions.unpublish)
 
 
 # --- shows ---------------------------------------------------------------------------------

@@ -11,12 +11,15 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session
 
 from roomcast.db import migrate, session_scope
 from roomcast.errors import UserError
@@ -41,6 +44,18 @@ FINAL_STATUSES = {"published", "review", "failed", "unpublished"}
 def fail(message: str, code: int = 2) -> NoReturn:
     stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def command_session() -> Iterator[Session]:
+    """A command's unit of work: the database migrated, committed at the end, and bad
+    input turned into one error line (nothing is committed then)."""
+    migrate()
+    try:
+        with session_scope() as session:
+            yield session
+    except UserError as error:
+        fail(str(error))
 
 
 @app.command()
@@ -142,15 +157,11 @@ def show_create(
     """Create a show: the podcast whose feed its rooms' episodes are published in."""
     from feeds.shows import create_show
 
-    migrate()
     settings = _show_settings(title, author, language, description, category, subcategory, explicit, owner_name,
                               owner_email, review, private)
-    try:
-        with session_scope() as session:
-            show = create_show(session, slug, settings, image)
-            feed = f"{get_settings().public_base_url}/shows/{show.slug}/feed.xml"
-    except UserError as error:
-        fail(str(error))
+    with command_session() as session:
+        show = create_show(session, slug, settings, image)
+        feed = f"{get_settings().public_base_url}/shows/{show.slug}/feed.xml"
     typer.echo(f"created show {slug}; feed: {feed}" + (" (private: subscribers get their own URL)" if private else ""))
 
 
@@ -175,19 +186,16 @@ def show_update(
     """Change a show's settings; its feed follows at once."""
     from feeds.shows import apply_settings, set_artwork, set_jingle
 
-    migrate()
     settings = _show_settings(title, author, language, description, category, subcategory, explicit, owner_name,
                               owner_email, review, private)
-    try:
-        with session_scope() as session:
-            apply_settings(_find_show(session, slug), settings)
-            if image is not None:
-                set_artwork(_find_show(session, slug), image)
-            for which, path in (("intro", intro), ("outro", outro)):
-                if path is not None:
-                    set_jingle(_find_show(session, slug), which, path)
-    except UserError as error:
-        fail(str(error))
+    with command_session() as session:
+        show = _find_show(session, slug)
+        apply_settings(show, settings)
+        if image is not None:
+            set_artwork(show, image)
+        for which, path in (("intro", intro), ("outro", outro)):
+            if path is not None:
+                set_jingle(show, which, path)
     typer.echo(f"updated show {slug}")
 
 
@@ -372,12 +380,8 @@ def token_creator(
     """A creator token for the API (Authorization: Bearer …) and for reviewing unpublished media."""
     from roomcast.tokens import mint_creator_token
 
-    migrate()
-    try:
-        with session_scope() as session:
-            _find_show(session, slug)
-    except UserError as error:
-        fail(str(error))
+    with command_session() as session:
+        _find_show(session, slug)
     if days is not None and days <= 0:
         fail("--days must be positive")
     typer.echo(mint_creator_token(slug, days))
@@ -391,28 +395,20 @@ def feed_token_create(
     """Make a subscriber's personal feed URL (shown once)."""
     from feeds.feed_tokens import create_feed_token
 
-    migrate()
-    try:
-        with session_scope() as session:
-            show = _find_show(session, slug)
-            token, secret = create_feed_token(session, show, label)
-            token_id = token.id
-    except UserError as error:
-        fail(str(error))
+    with command_session() as session:
+        show = _find_show(session, slug)
+        token, secret = create_feed_token(session, show, label)
+        token_id = token.id
     typer.echo(f"feed token {token_id} for {label}: {get_settings().public_base_url}/shows/{slug}/feed.xml?token={secret}")
 
 
 @feed_token_app.command("list")
 def feed_token_list(slug: Annotated[str, typer.Argument(help="The show.")]) -> None:
     """List a show's feed tokens."""
-    migrate()
-    try:
-        with session_scope() as session:
-            for token in _find_show(session, slug).feed_tokens:
-                state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
-                typer.echo(f"{token.id}\t{token.label}\t{state}")
-    except UserError as error:
-        fail(str(error))
+    with command_session() as session:
+        for token in _find_show(session, slug).feed_tokens:
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            typer.echo(f"{token.id}\t{token.label}\t{state}")
 
 
 @feed_token_app.command("revoke")
@@ -423,28 +419,20 @@ def feed_token_revoke(
     """Stop a subscriber's feed URL from working."""
     from feeds.feed_tokens import revoke_feed_token
 
-    migrate()
-    try:
-        with session_scope() as session:
-            revoke_feed_token(session, _find_show(session, slug), token_id)
-    except UserError as error:
-        fail(str(error))
+    with command_session() as session:
+        revoke_feed_token(session, _find_show(session, slug), token_id)
     typer.echo(f"feed token {token_id} revoked")
 
 
 def _episode_action(episode_id: int, action) -> None:  # type: ignore[no-untyped-def]
     from roomcast.models import Episode
 
-    migrate()
-    try:
-        with session_scope() as session:
-            episode = session.get(Episode, episode_id)
-            if episode is None:
-                fail(f"no episode {episode_id}")
-            action(episode)
-            status = episode.status.value
-    except UserError as error:
-        fail(str(error))
+    with command_session() as session:
+        episode = session.get(Episode, episode_id)
+        if episode is None:
+            fail(f"no episode {episode_id}")
+        action(episode)
+        status = episode.status.value
     typer.echo(f"episode {episode_id}: {status}")
 
 
@@ -488,17 +476,12 @@ def room_schedule(
 
     from live.rooms import schedule_room
 
-    migrate()
     try:
         moment = datetime.fromisoformat(start)
     except ValueError:
         fail(f"--start {start!r}: not an ISO 8601 time such as 2026-12-01T19:00:00+01:00")
-    try:
-        with session_scope() as session:
-            room = schedule_room(session, _find_show(session, slug), title, moment, description)
-            room_id = room.id
-    except UserError as error:
-        fail(str(error))
+    with command_session() as session:
+        room_id = schedule_room(session, _find_show(session, slug), title, moment, description).id
     typer.echo(f"room {room_id} scheduled: {get_settings().public_base_url}/rooms/{room_id}")
 
 
