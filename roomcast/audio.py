@@ -1,4 +1,4 @@
-"""Reading and writing audio with PyAV (FFmpeg's libraries, no subprocess); shared by capture and postprod."""
+"""Reading audio with PyAV (FFmpeg's libraries, no subprocess); shared by capture and postprod."""
 
 from __future__ import annotations
 
@@ -41,30 +41,19 @@ def decode_mono(path: Path, rate: int = MIX_RATE) -> np.ndarray:
 
 
 def probe(path: Path) -> AudioInfo:
-    """Decode the whole file once: proves it is readable and measures its true duration."""
+    """Decode the whole file once, streaming: proves it is readable and measures its true
+    duration without holding it (a two-hour track stays a few frames in memory)."""
+    samples = 0
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
                 raise UnreadableAudio(f"{path}: no audio stream")
             stream = container.streams.audio[0]
             codec, rate = stream.codec_context.name, stream.codec_context.sample_rate
+            for frame in container.decode(stream):
+                samples += frame.samples
     except av.FFmpegError as error:
         raise UnreadableAudio(f"{path}: {error}") from error
-    samples = decode_mono(path, rate)
-    if samples.size == 0:
+    if samples == 0:
         raise UnreadableAudio(f"{path}: no audio could be decoded")
-    return AudioInfo(codec=codec, sample_rate=rate, duration_s=samples.size / rate)
-
-
-def encode_mp3(samples: np.ndarray, rate: int, destination: Path, bit_rate: int) -> None:
-    """Encode mono float samples to a constant-bit-rate MP3."""
-    with av.open(str(destination), "w", format="mp3") as container:
-        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
-        stream.bit_rate = bit_rate
-        block = 1152 * 64
-        for start in range(0, samples.size, block):
-            chunk = np.ascontiguousarray(samples[start : start + block], dtype=np.float32)
-            frame = av.AudioFrame.from_ndarray(chunk[np.newaxis, :], format="fltp", layout="mono")
-            frame.sample_rate, frame.pts = rate, start
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    return AudioInfo(codec=codec, sample_rate=rate, duration_s=samples / rate)
