@@ -118,14 +118,18 @@ class DecodedAudio:
     error: str | None = None
 
     def read(self, start: int, count: int) -> np.ndarray:
-        """Samples [start, start + count) of this audio; zeros outside it."""
-        out = np.zeros(count, dtype=np.float32)
-        a, b = max(start, 0), min(start + count, self.samples)
-        if a < b:
-            with open(self.raw, "rb") as handle:
-                handle.seek(a * 4)
-                out[a - start : b - start] = np.fromfile(handle, dtype=np.float32, count=b - a)
-        return out
+        return read_raw(self.raw, self.samples, start, count)
+
+
+def read_raw(path: Path, samples: int, start: int, count: int) -> np.ndarray:
+    """Samples [start, start + count) of a raw float32 file of ``samples``; zeros outside it."""
+    out = np.zeros(count, dtype=np.float32)
+    a, b = max(start, 0), min(start + count, samples)
+    if a < b:
+        with open(path, "rb") as handle:
+            handle.seek(a * 4)
+            out[a - start : b - start] = np.fromfile(handle, dtype=np.float32, count=b - a)
+    return out
 
 
 def decode(path: Path, raw: Path) -> DecodedAudio:
@@ -310,7 +314,7 @@ class RawFile:
                     meter.add_frames(block, block.size)
 
     def read(self, start: int, count: int) -> np.ndarray:
-        return DecodedAudio(self.path, self.samples, 0.0, np.zeros(0)).read(start, count)
+        return read_raw(self.path, self.samples, start, count)
 
 
 # --- 4. mastering ----------------------------------------------------------------------------
