@@ -10,7 +10,7 @@ from feedgen.feed import FeedGenerator
 
 from feeds.feed_tags import EntryTags, FeedTags, LiveItem, Person, podcast_guid
 from feeds.media_types import TRANSCRIPT_TYPES
-from roomcast.models import Episode, Role, Room, RoomStatus, Show
+from roomcast.models import Episode, Participant, Role, Room, RoomStatus, Show
 from roomcast.timemap import TimeMap
 
 MediaUrl = Callable[[str], str]
@@ -33,11 +33,16 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def person(participant: Participant) -> Person:
+    """Hosts and moderators appear as hosts, everyone else as a guest."""
+    return Person(participant.display_name, "host" if participant.role in HOST_ROLES else "guest")
+
+
 def speakers(episode: Episode) -> list[Person]:
-    """Everyone who spoke, hosts and moderators as hosts, the others as guests."""
+    """Everyone who spoke."""
     spoke = {segment.participant_id for segment in episode.segments}
     return [
-        Person(p.display_name, "host" if p.role in HOST_ROLES else "guest")
+        person(p)
         for p in sorted(episode.room.participants, key=lambda p: p.id)
         if p.id in spoke
     ]
@@ -85,7 +90,7 @@ def live_item(room: Room, base_url: str) -> LiveItem | None:
     end = as_utc(room.ended_at) if room.ended_at else None
     if status == "pending" and end is None:
         end = start + timedelta(hours=1)  # the namespace expects an end; an estimate until it is known
-    persons = [Person(p.display_name, "host" if p.role in HOST_ROLES else "guest") for p in room.participants]
+    persons = [person(p) for p in room.participants]
     return LiveItem(status, start, end, room.guid, room.title, room.description,
                     stream_url=f"{base_url}/rooms/{room.id}/listen", content_url=f"{base_url}/rooms/{room.id}",
                     persons=persons)
