@@ -107,9 +107,7 @@ def master_episode(room_id: int) -> None:
                 step.warn(warning)
             step.progress(0.9)
             for encoded in result.files:
-                if encoded.format.extension == "mp3":
-                    tag_mp3(encoded.path, tags)
-                else:
+                if encoded.format.extension != "mp3":  # the MP3's tags come with its chapters (build_chapters)
                     tag_m4a(encoded.path, tags)
                 keys[encoded.format.extension] = f"{stem_key}.{encoded.format.extension}"
                 os.replace(encoded.path, store.path(keys[encoded.format.extension]))
