@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # What the tests run, as command:Debian-package pairs: ffmpeg is the independent loudness
-# meter, espeak-ng makes speech, chromium is the real browser, node and npm run
-# podcast-partytime. A command already on the PATH (node from elsewhere, say) is kept.
-TEST_COMMANDS := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium node:nodejs npm:npm
+# meter, espeak-ng makes speech, chromium and firefox-esr are the real browsers, node and npm run
+# podcast-partytime, ip sets up the loopback-only network of the ICE test. A command already
+# on the PATH (node from elsewhere, say) is kept.
+TEST_COMMANDS := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium firefox-esr:firefox-esr node:nodejs npm:npm ip:iproute2
 
 .PHONY: serve test install system-deps
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from feeds.access import require_listener
 from feeds.rss import as_utc, build_feed
 from roomcast.errors import NotFound
-from roomcast.models import Episode, EpisodeStatus, Room, Show
+from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 
@@ -71,7 +71,7 @@ def render(session: Session, show: Show, token: str | None) -> RenderedFeed:
         .options(selectinload(Episode.segments), selectinload(Episode.room).selectinload(Room.participants),
                  selectinload(Episode.room).selectinload(Room.events))
     ).all()
-    rooms = session.scalars(select(Room).where(Room.show_id == show.id).options(selectinload(Room.participants))).all()
+    rooms = session.scalars(select(Room).where(Room.show_id == show.id, Room.access != RoomAccess.private).options(selectinload(Room.participants))).all()
     suffix = f"?token={token}" if show.private and token else ""
     body = build_feed(show, list(episodes), list(rooms), base_url=base_url,
                       media_url=lambda key: store.url(key) + suffix, read_text=store.read_text)

@@ -1,4 +1,4 @@
-"""The room page (the live client grows here) and scheduling through the API."""
+"""Rooms over HTTP: open or schedule one, mint join links, the guest door, the room page."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from live.rooms import schedule_room
-from roomcast.auth import CreatorClaims, require_creator_of
+from live.join_tokens import clean_name, mint_guest_token
+from live.rooms import host_link, join_link, open_room, schedule_room, uninvite_identity
+from roomcast.auth import CreatorClaims, require_creator_of, room_of_creator
 from roomcast.errors import UserError
-from roomcast.models import EpisodeStatus, Room, RoomStatus, Show
+from roomcast.models import EpisodeStatus, Role, Room, RoomAccess, RoomStatus, Show
 from roomcast.settings import get_settings
 from roomcast.web import get_session, templates
 
@@ -24,8 +25,11 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 class RoomSchedule(BaseModel):
     title: str = Field(min_length=1, max_length=255)
-    start: datetime
+    start: datetime | None = Field(default=None, description="Leave out to open the room now.")
     description: str = Field(default="", max_length=20_000)
+    access: RoomAccess = Field(default=RoomAccess.open, description="open: anyone with the link listens; "
+                               "closed: invited identities only; private: join links only, never announced.")
+    host_name: str = Field(default="Host", max_length=80, description="The host's display name in the room.")
 
 
 class RoomView(BaseModel):
@@ -33,44 +37,105 @@ class RoomView(BaseModel):
     guid: str
     title: str
     status: str
+    access: str
     scheduled_at: datetime | None
     page_url: str
+    host_link: str | None = Field(default=None, description="The host's personal join link.")
 
 
-def room_view(room: Room) -> RoomView:
-    return RoomView(id=room.id, guid=room.guid, title=room.title, status=room.status.value,
-                    scheduled_at=room.scheduled_at, page_url=f"{get_settings().public_base_url}/rooms/{room.id}")
+class JoinRequest(BaseModel):
+    identity: str = Field(min_length=1, max_length=128)
+    name: str = Field(min_length=1, max_length=80)
+    role: Role = Role.listener
+    hours: float | None = Field(default=None, gt=0, le=24 * 30)
+
+
+class JoinGrant(BaseModel):
+    token: str
+    link: str
+
+
+class GuestRequest(BaseModel):
+    name: str = Field(default="Listener", min_length=1, max_length=80)
+
+
+def room_view(room: Room, host_link: str | None = None) -> RoomView:
+    return RoomView(id=room.id, guid=room.guid, title=room.title, status=room.status.value, access=room.access.value,
+                    scheduled_at=room.scheduled_at, page_url=f"{get_settings().public_base_url}/rooms/{room.id}",
+                    host_link=host_link)
 
 
 @router.post("/api/shows/{slug}/rooms", response_model=RoomView, status_code=201, tags=["rooms"])
-def schedule(slug: str, body: RoomSchedule, session: SessionDep, claims: CreatorClaims) -> RoomView:
-    """Schedule a room: the show's feed announces it at once as a pending live item."""
+def create_room(slug: str, body: RoomSchedule, session: SessionDep, claims: CreatorClaims) -> RoomView:
+    """Open a room now, or schedule it (the show's feed announces it at once as a pending live item)."""
     show = session.scalars(select(Show).where(Show.slug == slug)).first()
     if show is None:
         raise HTTPException(404, f"no show {slug!r}")
     require_creator_of(slug, claims)
     try:
-        room = schedule_room(session, show, body.title, body.start, body.description)
+        if body.start is None:
+            room = open_room(session, show, body.title, body.description, body.access)
+        else:
+            room = schedule_room(session, show, body.title, body.start, body.description, body.access)
+        link = host_link(room, body.host_name)
     except UserError as error:
         raise HTTPException(422, str(error)) from error
     session.commit()
-    return room_view(room)
+    return room_view(room, link)
+
+
+@router.post("/api/rooms/{room_id}/tokens", response_model=JoinGrant, status_code=201, tags=["rooms"])
+def mint_token(room_id: int, body: JoinRequest, session: SessionDep, claims: CreatorClaims) -> JoinGrant:
+    """A join token for one person, with the highest role they may hold (closed rooms: invites them)."""
+    room = room_of_creator(session, room_id, claims)
+    try:
+        link = join_link(room, body.identity, body.name, body.role, body.hours)
+    except UserError as error:
+        raise HTTPException(422, str(error)) from error
+    session.commit()
+    return JoinGrant(token=link.split("#join=", 1)[1], link=link)
+
+
+@router.delete("/api/rooms/{room_id}/invited/{identity}", status_code=204, tags=["rooms"])
+def uninvite(room_id: int, identity: str, session: SessionDep, claims: CreatorClaims) -> None:
+    """Take someone off a closed room's invite list; their token stops opening it."""
+    uninvite_identity(room_of_creator(session, room_id, claims), identity)
+    session.commit()
+
+
+@router.post("/api/rooms/{room_id}/guest", response_model=JoinGrant, status_code=201, tags=["rooms"])
+def guest(room_id: int, body: GuestRequest, session: SessionDep) -> JoinGrant:
+    """Anyone with the link listens to an open room: a listener token under a fresh identity."""
+    room = session.get(Room, room_id)
+    if room is None or room.show.private or room.access == RoomAccess.private:
+        raise HTTPException(404, f"no room {room_id}")
+    if room.access != RoomAccess.open:
+        raise HTTPException(403, "this room is for invited people only: ask the host for a link")
+    if room.status in (RoomStatus.ended, RoomStatus.interrupted):
+        raise HTTPException(409, "this room has ended")
+    try:
+        token = mint_guest_token(room.id, clean_name(body.name))
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from error
+    return JoinGrant(token=token, link=f"{get_settings().public_base_url}/rooms/{room.id}#join={token}")
 
 
 @router.get("/rooms/{room_id}", response_class=HTMLResponse, include_in_schema=False)
 def room_page(room_id: int, request: Request, session: SessionDep):
     room = session.get(Room, room_id)
-    if room is None or room.show.private:
+    if room is None:
         raise HTTPException(404, f"no room {room_id}")
+    # Private rooms and private shows: the page is a door that only a join link opens.
+    hidden = room.show.private or room.access == RoomAccess.private
     episode = room.episode if room.episode and room.episode.status == EpisodeStatus.published else None
-    return templates.TemplateResponse(request, "room.html", {"room": room, "episode": episode})
+    return templates.TemplateResponse(request, "room.html", {"room": room, "episode": episode, "hidden": hidden})
 
 
 @router.get("/rooms/{room_id}/listen", include_in_schema=False)
 def listen(room_id: int, session: SessionDep):
     """The live HTTP audio stream for podcast apps (liveItem enclosure)."""
     room = session.get(Room, room_id)
-    if room is None or room.show.private:
+    if room is None or room.show.private or room.access != RoomAccess.open:
         raise HTTPException(404, f"no room {room_id}")
     if room.status != RoomStatus.live:
         raise HTTPException(404, f"room {room_id} is not live")

@@ -7,6 +7,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sqlalchemy.orm import Session
+
+from roomcast.models import Room
 from roomcast.tokens import InvalidToken, verify
 
 bearer = HTTPBearer(auto_error=False, description="A creator token from `roomcast token creator SLUG`.")
@@ -24,6 +27,15 @@ def creator_claims(credentials: Annotated[HTTPAuthorizationCredentials | None, D
 def require_creator_of(show_slug: str, claims: dict) -> None:
     if claims.get("show") != show_slug:
         raise HTTPException(403, f"this token does not manage show {show_slug!r}")
+
+
+def room_of_creator(session: Session, room_id: int, claims: dict) -> Room:
+    """The room, if the token manages its show: 404 for no room, 403 for someone else's."""
+    room = session.get(Room, room_id)
+    if room is None:
+        raise HTTPException(404, f"no room {room_id}")
+    require_creator_of(room.show.slug, claims)
+    return room
 
 
 CreatorClaims = Annotated[dict, Depends(creator_claims)]

@@ -34,7 +34,7 @@ feed_token_app = typer.Typer(help="Personal feed URLs of a private show's subscr
 app.add_typer(feed_token_app, name="feed-token")
 episode_app = typer.Typer(help="Review, publish, unpublish and edit episodes.", no_args_is_help=True)
 app.add_typer(episode_app, name="episode")
-room_app = typer.Typer(help="Schedule rooms.", no_args_is_help=True)
+room_app = typer.Typer(help="Open or schedule live rooms.", no_args_is_help=True)
 app.add_typer(room_app, name="room")
 stderr = Console(stderr=True)
 
@@ -76,6 +76,8 @@ def serve(
     # it lets the `finally` below stop the worker instead of killing this process outright.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        if settings.broker_is_embedded and settings.embedded_worker:
+            embedded.wait_for_orphaned_worker()
         if settings.broker_is_embedded and settings.embedded_worker and not embedded.worker_running():
             worker = embedded.spawn_worker()
             embedded.wait_until_ready(worker)
@@ -470,19 +472,72 @@ def room_schedule(
     title: Annotated[str, typer.Option(help="The room's title.")],
     start: Annotated[str, typer.Option(help="Start time, ISO 8601, e.g. 2026-12-01T19:00:00+01:00.")],
     description: Annotated[str, typer.Option(help="What it is about.")] = "",
+    access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
 ) -> None:
     """Schedule a room; the show's feed announces it as a pending live item."""
     from datetime import datetime
 
-    from live.rooms import schedule_room
+    from live.rooms import host_link, schedule_room
 
     try:
         moment = datetime.fromisoformat(start)
     except ValueError:
         fail(f"--start {start!r}: not an ISO 8601 time such as 2026-12-01T19:00:00+01:00")
     with command_session() as session:
-        room_id = schedule_room(session, _find_show(session, slug), title, moment, description).id
-    typer.echo(f"room {room_id} scheduled: {get_settings().public_base_url}/rooms/{room_id}")
+        room = schedule_room(session, _find_show(session, slug), title, moment, description, _access(access))
+        link = host_link(room)
+    typer.echo(f"room {room.id} scheduled: {get_settings().public_base_url}/rooms/{room.id}")
+    typer.echo(f"host link (keep it private): {link}")
+
+
+@room_app.command("open")
+def room_open(
+    slug: Annotated[str, typer.Argument(help="The show.")],
+    title: Annotated[str, typer.Option(help="The room's title.")],
+    description: Annotated[str, typer.Option(help="What it is about.")] = "",
+    access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
+    host_name: Annotated[str, typer.Option(help="The host's display name.")] = "Host",
+) -> None:
+    """Open a room now: prints its page and the host's personal join link."""
+    from live.rooms import host_link, open_room
+
+    with command_session() as session:
+        room = open_room(session, _find_show(session, slug), title, description, _access(access))
+        link = host_link(room, host_name)
+    typer.echo(f"room {room.id} is live: {get_settings().public_base_url}/rooms/{room.id}")
+    typer.echo(f"host link (keep it private): {link}")
+
+
+@token_app.command("join")
+def token_join(
+    room_id: Annotated[int, typer.Argument(help="The room.")],
+    identity: Annotated[str, typer.Option(help="Who: a stable id such as an e-mail address or handle.")],
+    name: Annotated[str, typer.Option(help="The name shown in the room.")],
+    role: Annotated[str, typer.Option(help="The highest role allowed: host, moderator, speaker or listener.")] = "listener",
+    hours: Annotated[float | None, typer.Option(help="Hours until it expires.")] = None,
+) -> None:
+    """A personal join link (closed rooms: also puts the identity on the invite list)."""
+    from live.rooms import join_link
+    from roomcast.models import Role, Room
+
+    if role not in {r.value for r in Role}:
+        fail(f"--role {role!r}: one of host, moderator, speaker, listener")
+    if hours is not None and hours <= 0:
+        fail("--hours must be positive")
+    with command_session() as session:
+        room = session.get(Room, room_id)
+        if room is None:
+            fail(f"no room {room_id}")
+        typer.echo(join_link(room, identity, name, Role(role), hours))
+
+
+def _access(value: str):  # noqa: ANN202
+    from roomcast.models import RoomAccess
+
+    try:
+        return RoomAccess(value)
+    except ValueError:
+        fail(f"--access {value!r}: one of open, closed, private")
 
 
 def main() -> None:

@@ -35,14 +35,37 @@ def lock_path() -> Path:
 
 @contextmanager
 def worker_lock() -> Iterator[None]:
-    with open(lock_path(), "w") as handle:
+    with open(lock_path(), "a+") as handle:  # not "w": a failed attempt must not erase the holder's pids
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
             raise WorkerAlreadyRunning(f"an embedded worker already runs on {lock_path().parent}") from error
-        handle.write(str(os.getpid()))
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()} {os.getppid()}")
         handle.flush()
         yield
+
+
+def wait_for_orphaned_worker(timeout: float = STOP_GRACE_S + 5) -> None:
+    """A worker whose `serve` was killed finishes its tasks and exits; a new `serve` waits for it."""
+    deadline = time.monotonic() + timeout
+    while worker_running() and _holder_orphaned() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def _holder_orphaned() -> bool:
+    try:
+        _, parent = map(int, lock_path().read_text().split())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def worker_running() -> bool:

@@ -39,6 +39,12 @@ class RoomStatus(str, enum.Enum):
     interrupted = "interrupted"
 
 
+class RoomAccess(str, enum.Enum):
+    open = "open"  # anyone with the link listens
+    closed = "closed"  # only identities on the invite list (join tokens bound to them)
+    private = "private"  # join tokens only; the room is not listed or announced
+
+
 class Role(str, enum.Enum):
     host = "host"
     moderator = "moderator"
@@ -125,6 +131,8 @@ class Room(Base):
     title: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[RoomStatus] = mapped_column(_enum(RoomStatus), default=RoomStatus.scheduled)
+    access: Mapped[RoomAccess] = mapped_column(_enum(RoomAccess), default=RoomAccess.open)
+    invited: Mapped[list[str]] = mapped_column(JSON, default=list)  # identities, for closed rooms
     scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -146,6 +154,7 @@ class Participant(Base):
     display_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.listener)
     consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     room: Mapped[Room] = relationship(back_populates="participants")

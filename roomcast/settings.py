@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     episode_formats: str = Field(default="mp3", pattern=r"^(mp3|m4a)(,(mp3|m4a))*$", description="Comma-separated: mp3, m4a.")
     max_silence_s: float | None = Field(default=3.0, description="Longer silences are shortened to this; unset keeps them.")
 
+    ice_servers: list[dict] = Field(
+        default_factory=list,
+        description='STUN/TURN for the SFU and the browser, JSON: [{"urls": "turn:…", "username": …, "credential": …}].',
+    )
+    ice_loopback: bool | None = Field(default=None, description="Offer 127.0.0.1 as an ICE candidate; by default only on a loopback-only host.")
+    join_token_hours: int = 24
+    max_stage: int = Field(default=12, ge=1, le=64, description="Most people on a room's stage at once.")
+    room_grace_s: float = Field(default=60.0, description="A live room with nobody left in it ends after this.")
+
     worker_concurrency: int = 2
     embedded_worker: bool = Field(default=True, description="`roomcast serve` starts a worker when the broker is embedded.")
 

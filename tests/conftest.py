@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -245,3 +246,56 @@ def worker_lock_held(data_dir: Path) -> bool:
 
 def iter_lines(text: str) -> Iterator[str]:
     return (line for line in text.splitlines() if line.strip())
+
+
+# --- live rooms ---------------------------------------------------------------------------
+@dataclass
+class LiveServer:
+    server: Server
+    roomcast: Roomcast
+    creator: str  # creator token for the show "talk"
+
+    def api(self, method: str, path: str, **kwargs) -> dict:  # noqa: ANN003
+        with self.server.client() as client:
+            response = client.request(method, path, headers={"Authorization": f"Bearer {self.creator}"}, **kwargs)
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else {}
+
+    def open_room(self, **fields) -> tuple[int, str]:  # noqa: ANN003
+        room = self.api("POST", "/api/shows/talk/rooms", json={"title": "Live now", **fields})
+        return room["id"], room["host_link"].split("#join=")[1]
+
+    def token(self, room_id: int, identity: str, role: str = "listener") -> str:
+        grant = self.api("POST", f"/api/rooms/{room_id}/tokens",
+                         json={"identity": identity, "name": identity.title(), "role": role})
+        return grant["token"]
+
+    def ws(self, room_id: int) -> str:
+        return self.server.base_url.replace("http", "ws") + f"/rooms/{room_id}/ws"
+
+    def db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.roomcast.data_dir / "roomcast.sqlite3")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    data_dir = tmp_path_factory.mktemp("live") / "data"
+    port = free_port()
+    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_GRACE_S="2"),
+                        data_dir)
+    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+    server = start_server(roomcast, port)
+    yield LiveServer(server, roomcast, creator)
+    stop(server.process)
+
+
+@pytest.fixture(scope="module")
+def opus_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("opus")
+    wav, opus = directory / "speech.wav", directory / "speech.opus"
+    subprocess.run(["espeak-ng", "-w", str(wav), "Hello everyone, welcome to the room. "
+                    "Today we talk about rivers, mountains and the quick brown fox."], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
+                    "-b:a", "32k", "-frame_duration", "20", str(opus)], check=True)
+    return opus

@@ -1,0 +1,266 @@
+"""The SFU's CPU cost per listener, beside aiortc's default MediaRelay path.
+
+    python -m bench.sfu [--listeners 1,10,50,100] [--anchor-listeners 1,5,10,20] [--seconds 10]
+
+For each N, a room on a fresh ``roomcast serve`` gets one speaker and N listeners, all aiortc
+bots in processes of their own (the speaker sends a looped Ogg/Opus file's packets, so it
+encodes nothing; the listeners count packets without decoding). Once every listener hears
+the speaker, the server's CPU time (user + system, from /proc) is taken over a window of
+audio. A straight line through (N, CPU seconds per audio second) gives the marginal cost per
+listener. Join to first audio is timed for five people who arrive one by one after the window, in the
+loaded room. The anchor runs the same bots against bench._relay_sfu (MediaRelay, one encoder
+per listener) and stops at the N where it collapses (delivery under 90 %).
+
+Last line: JSON with cpu_ms_per_listener_s, anchor_cpu_ms_per_listener_s, delivery_min,
+join_to_audio_p50_s, and the points behind them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+LISTENER_PROCESSES = 4
+LATE_JOINERS = 5  # after the window, people arrive one by one in the loaded room: join to first audio
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def speech_file(directory: Path) -> Path:
+    wav, opus = directory / "speech.wav", directory / "speech.opus"
+    subprocess.run(["espeak-ng", "-w", str(wav), "One speaker talks to a room full of listeners. " * 6], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
+                    "-b:a", "32k", "-frame_duration", "20", "-vbr", "off", str(opus)], check=True)
+    return opus
+
+
+# --- bot processes ---------------------------------------------------------------------------
+def bot_process(role: str, ws_url: str, tokens: list[str], opus: str, pipe, batch: int) -> None:  # noqa: ANN001
+    """Runs bots until told to stop; answers "count" with packets sent or heard so far."""
+    asyncio.run(_bots(role, ws_url, tokens, opus, pipe, batch))
+
+
+async def _bots(role: str, ws_url: str, tokens: list[str], opus: str, pipe, batch: int) -> None:  # noqa: ANN001
+    from live.bot import Bot, OpusFile
+
+    loop = asyncio.get_running_loop()
+    voice = OpusFile(opus, loop=True)
+    bots = [Bot(ws_url, token, voice=lambda: voice) for token in tokens]
+    joined_at: dict[int, float] = {}
+
+    async def start(index: int, bot: Bot) -> None:
+        joined_at[index] = time.monotonic()
+        await bot.join()
+        await bot.negotiate(publish=role == "speaker")
+        if role == "speaker":
+            await bot.send("take_stage", consent=True)
+
+    for first in range(0, len(bots), batch):  # a few at a time, as people arrive
+        await asyncio.gather(*(start(i, bot) for i, bot in enumerate(bots) if first <= i < first + batch))
+        if batch == 1:
+            await asyncio.sleep(1.0)  # one by one: each hears the room before the next arrives
+    pipe.send("joined")
+    while True:
+        command = await loop.run_in_executor(None, pipe.recv)
+        if command == "count":
+            pipe.send(len(voice.packets) if role == "speaker" else [bot.packets_heard for bot in bots])
+        elif command == "join_times":
+            pipe.send([bot.first_packet_at - joined_at[i] for i, bot in enumerate(bots) if bot.first_packet_at])
+        elif command == "stop":
+            for bot in bots:
+                await bot.close()
+            pipe.send("stopped")
+            return
+
+
+class Bots:
+    def __init__(self, role: str, ws_url: str, tokens: list[str], opus: Path, batch: int = 10) -> None:
+        context = mp.get_context("spawn")
+        self.pipe, child = context.Pipe()
+        self.process = context.Process(target=bot_process, args=(role, ws_url, tokens, str(opus), child, batch),
+                                       daemon=True)
+        self.process.start()
+
+    def ask(self, command: str, timeout: float = 120):  # noqa: ANN201
+        self.pipe.send(command)
+        if not self.pipe.poll(timeout):
+            raise TimeoutError(f"bots did not answer {command!r}")
+        return self.pipe.recv()
+
+    def wait_joined(self, timeout: float = 300) -> None:
+        if not self.pipe.poll(timeout) or self.pipe.recv() != "joined":
+            raise TimeoutError("bots did not join")
+
+    def stop(self) -> None:
+        try:
+            self.ask("stop", timeout=30)
+        finally:
+            self.process.join(10)
+            if self.process.is_alive():
+                self.process.kill()
+
+
+# --- servers ---------------------------------------------------------------------------------
+class RoomcastServer:
+    name = "roomcast"
+
+    def __init__(self, directory: Path, port: int) -> None:
+        self.directory, self.port = directory, port
+        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("ROOMCAST_")},
+                    "ROOMCAST_DATA_DIR": str(directory / "data"), "ROOMCAST_BASE_URL": f"http://127.0.0.1:{port}",
+                    "ROOMCAST_EMBEDDED_WORKER": "false", "ROOMCAST_MAX_STAGE": "1"}
+        cli = [sys.executable, "-m", "roomcast"]
+        subprocess.run([*cli, "show", "create", "bench", "--title", "Bench"], env=self.env, check=True,
+                       capture_output=True)
+        self.creator = subprocess.run([*cli, "token", "creator", "bench"], env=self.env, check=True,
+                                      capture_output=True, text=True).stdout.strip()
+        self.process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+
+    def room(self, listeners: int) -> tuple[str, list[str], list[str], list[str]]:
+        headers = {"Authorization": f"Bearer {self.creator}"}
+        base = f"http://127.0.0.1:{self.port}"
+        room = httpx.post(f"{base}/api/shows/bench/rooms", json={"title": "Bench"}, headers=headers).json()
+        mint = lambda identity, role: httpx.post(  # noqa: E731
+            f"{base}/api/rooms/{room['id']}/tokens", json={"identity": identity, "name": identity, "role": role},
+            headers=headers).json()["token"]
+        speaker = [mint("speaker", "speaker")]
+        late = [mint(f"late{i}", "listener") for i in range(LATE_JOINERS)]
+        return (f"ws://127.0.0.1:{self.port}/rooms/{room['id']}/ws", speaker,
+                [mint(f"l{i}", "listener") for i in range(listeners)], late)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+class RelayServer(RoomcastServer):
+    name = "mediarelay"
+
+    def __init__(self, directory: Path, port: int) -> None:
+        self.port = port
+        self.process = subprocess.Popen([sys.executable, "-m", "bench._relay_sfu", str(port)])
+        wait_for(f"http://127.0.0.1:{port}/docs")
+
+    def room(self, listeners: int) -> tuple[str, list[str], list[str], list[str]]:
+        return f"ws://127.0.0.1:{self.port}/rooms/1/ws", ["-"], ["-"] * listeners, ["-"] * LATE_JOINERS
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- one measurement -------------------------------------------------------------------------
+def measure(server_class, listeners: int, seconds: float, opus: Path, directory: Path) -> dict:  # noqa: ANN001
+    server = server_class(directory / f"{server_class.name}-{listeners}", free_port())
+    groups: list[Bots] = []
+    try:
+        ws_url, speaker_tokens, listener_tokens, late_tokens = server.room(listeners)
+        speaker = Bots("speaker", ws_url, speaker_tokens, opus)  # talking before the audience arrives
+        speaker.wait_joined()
+        processes = min(LISTENER_PROCESSES, listeners)
+        groups = [Bots("listener", ws_url, listener_tokens[i::processes], opus) for i in range(processes)]
+        for group in groups:
+            group.wait_joined()
+        groups.append(speaker)
+        time.sleep(3)  # everyone connected and hearing; start of the window
+        sent0, heard0, cpu0, t0 = speaker.ask("count"), _heard(groups[:-1]), cpu_seconds(server.process.pid), time.monotonic()
+        time.sleep(seconds)
+        sent1, heard1, cpu1, t1 = speaker.ask("count"), _heard(groups[:-1]), cpu_seconds(server.process.pid), time.monotonic()
+        sent = max(sent1 - sent0, 1)
+        delivery = [min((b - a) / sent, 1.0) for a, b in zip(heard0, heard1, strict=True)]
+        late = Bots("listener", ws_url, late_tokens, opus, batch=1)
+        groups.append(late)
+        late.wait_joined()
+        joins = late.ask("join_times")
+        return {"listeners": listeners, "cpu_s_per_s": (cpu1 - cpu0) / (t1 - t0), "delivery_min": min(delivery),
+                "join_to_audio_p50_s": statistics.median(joins) if joins else None, "packets_sent": sent}
+    finally:
+        for group in groups:
+            try:
+                group.stop()
+            except Exception:  # a collapsed anchor may not answer; it is killed
+                group.process.kill()
+        server.stop()
+
+
+def _heard(groups: list[Bots]) -> list[int]:
+    return [count for group in groups for count in group.ask("count")]
+
+
+def slope_ms(points: list[dict]) -> float | None:
+    if len(points) < 2:
+        return None
+    xs = np.array([p["listeners"] for p in points], dtype=float)
+    ys = np.array([p["cpu_s_per_s"] for p in points])
+    return float(np.polyfit(xs, ys, 1)[0] * 1000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--listeners", default="1,10,50,100")
+    parser.add_argument("--anchor-listeners", default="1,5,10,20")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="bench-sfu-"))
+    try:
+        opus = speech_file(directory)
+        ours = []
+        for n in map(int, args.listeners.split(",")):
+            ours.append(measure(RoomcastServer, n, args.seconds, opus, directory))
+            print(json.dumps({"roomcast": ours[-1]}), flush=True)
+        anchor = []
+        for n in map(int, args.anchor_listeners.split(",")):
+            point = measure(RelayServer, n, args.seconds, opus, directory)
+            print(json.dumps({"mediarelay": point}), flush=True)
+            if point["delivery_min"] < 0.9:
+                break  # collapsed: later points would only measure the collapse
+            anchor.append(point)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    joins = [p["join_to_audio_p50_s"] for p in ours if p["join_to_audio_p50_s"] is not None]  # per N, then the median
+    print(json.dumps({
+        "cpu_ms_per_listener_s": round(slope_ms(ours), 3),
+        "anchor_cpu_ms_per_listener_s": round(slope_ms(anchor), 3) if slope_ms(anchor) is not None else None,
+        "delivery_min": round(min(p["delivery_min"] for p in ours), 4),
+        "join_to_audio_p50_s": round(statistics.median(joins), 3) if joins else None,
+        "points": ours, "anchor_points": anchor, "cpu_cores": os.cpu_count(),
+    }))
+
+
+if __name__ == "__main__":
+    main()

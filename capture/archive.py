@@ -1,0 +1,269 @@
+"""Every speaker's track archived as it arrives: the SFU's packet sink.
+
+Each stint of a speaker (on stage and unmuted, until they mute, leave the stage or go) is a
+run of Ogg/Opus segments under ``rooms/{room}/archive/``. A segment starts where its first
+packet arrived on the room's clock; inside it, packets sit at their RTP timestamps, so lost
+packets stay gaps of the right length (concealed frames) instead of collapsing. A gap over a
+second, or five minutes of audio, starts a new segment. Each segment is a ``Track`` row
+from the moment it opens, so the room's end, or a crash, finds all of them. Packets are
+noted as they come and muxed together every 200 ms: PyAV called for each packet in turn, its
+code cold every time, cost several times more than the same work done in one pass.
+
+When the room ends the segments are closed and the room goes to the pipeline, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiortc.rtp import RtpPacket
+from sqlalchemy import select
+
+from capture.ogg_opus import RATE, OggOpusWriter
+from roomcast.db import session_scope
+from roomcast.models import Participant, PipelineRun, Room, RoomStatus, Track
+from roomcast.storage import get_media_store
+from roomcast.text import slugify
+
+log = logging.getLogger(__name__)
+SEGMENT_S = 300.0
+MAX_FILLED_GAP = RATE  # a second of loss is concealed; a longer silence starts a new segment
+BATCH_S = 0.2  # packets wait this long to be muxed together; with 200 ms pages, on disk within 0.4 s
+records = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-records")
+# The room's clock runs on the monotonic clock, set against the wall clock once: a jump of the
+# system clock (NTP stepping it, say) during a room must not move its tracks apart.
+WALL_AT_MONOTONIC_ZERO = time.time() - time.monotonic()
+
+
+def wall_now() -> float:
+    return WALL_AT_MONOTONIC_ZERO + time.monotonic()
+
+
+@dataclass
+class Segment:
+    track_id: int
+    key: str
+    writer: OggOpusWriter
+    first_timestamp: int  # extended RTP timestamp of the segment's first sample
+    start_s: float  # on the room's clock: the earliest any packet's arrival puts the first sample
+
+    def add(self, payload: bytes, pts: int, arrival_s: float) -> None:
+        self.writer.write(payload, pts)
+        # The packet that waited least in the network gives the truest start (jitter only delays).
+        self.start_s = min(self.start_s, arrival_s - pts / RATE)
+
+
+@dataclass
+class Stint:
+    """One speaker's archive state: the RTP timestamp unwrapper and the open segment."""
+
+    identity: str
+    ssrc: int | None = None
+    last_timestamp: int | None = None  # extended (unwrapped) RTP timestamp
+    segment: Segment | None = None
+    count: int = 0  # segments so far, for file names
+
+    def extend(self, timestamp: int) -> int:
+        if self.last_timestamp is None:
+            return timestamp
+        delta = (timestamp - self.last_timestamp) & 0xFFFFFFFF
+        if delta >= 1 << 31:
+            delta -= 1 << 32  # an older (reordered) packet
+        return self.last_timestamp + delta
+
+
+class RoomArchive:
+    """The PacketSink that capture gives the SFU (see ``roomcast/packets.py``)."""
+
+    def __init__(self) -> None:
+        self.store = get_media_store()
+        self.stints: dict[tuple[int, str], Stint] = {}
+        self.room_started: dict[int, float] = {}
+        self.problems: dict[int, str] = {}
+        self.inbox: list[tuple[int, str, RtpPacket, float]] = []
+        self._drain_scheduled = False
+
+    def problem(self, room_id: int) -> str | None:
+        return self.problems.get(room_id)
+
+    def write(self, room_id: int, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """Noted now, written within 200 ms: muxing a batch costs a fraction of muxing packet by packet."""
+        self.inbox.append((room_id, identity, packet, wall_now()))
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            try:
+                asyncio.get_running_loop().call_later(BATCH_S, self.drain)
+            except RuntimeError:  # no event loop (a script, a test): write at once
+                self.drain()
+
+    def drain(self) -> None:
+        self._drain_scheduled = False
+        batch, self.inbox = self.inbox, []
+        for room_id, identity, packet, arrival_s in batch:
+            if room_id in self.problems:
+                continue
+            try:
+                self._write(room_id, identity, packet, arrival_s)
+            except OSError as error:  # a full disk, most likely: the room goes on, unrecorded
+                self._stop_recording(room_id, error)
+
+    def _write(self, room_id: int, identity: str, packet: RtpPacket, arrival_s: float) -> None:
+        stint = self.stints.get((room_id, identity))
+        if stint is None:
+            stint = self.stints[(room_id, identity)] = Stint(identity)
+        if packet.ssrc != stint.ssrc:  # a new stream (renegotiated, reconnected): its own segment
+            self._close(stint)
+            stint.ssrc, stint.last_timestamp = packet.ssrc, None
+        timestamp = stint.extend(packet.timestamp)
+        segment = stint.segment
+        if segment is not None:
+            pts = timestamp - segment.first_timestamp
+            if pts < segment.writer.samples:
+                return  # late or duplicate: the segment has moved on
+            if pts - segment.writer.samples > MAX_FILLED_GAP or pts > SEGMENT_S * RATE:
+                self._close(stint)
+                segment = None
+        if segment is None:
+            segment = self._open(room_id, stint, timestamp, arrival_s)
+        segment.add(packet.payload, timestamp - segment.first_timestamp, arrival_s - self._started(room_id))
+        stint.last_timestamp = timestamp
+
+    def stop(self, room_id: int, identity: str) -> None:
+        self.drain()
+        stint = self.stints.get((room_id, identity))
+        if stint is not None:
+            try:
+                self._close(stint)
+            except OSError as error:
+                self._stop_recording(room_id, error)
+            stint.ssrc = None
+
+    def _stop_recording(self, room_id: int, error: OSError) -> None:
+        """Close what can be closed; the pages already on disk stay readable (each has its CRC)."""
+        reason = f"recording stopped: {error.strerror or error}"
+        log.error("room %s: %s", room_id, reason)
+        self.problems[room_id] = reason
+        for (room, _), stint in self.stints.items():
+            if room == room_id and stint.segment is not None:
+                segment, stint.segment = stint.segment, None
+                try:
+                    segment.writer.close()
+                except OSError:
+                    pass  # the trailer did not fit: the last complete page ends the file
+                records.submit(settle_track, segment.track_id, str(self.store.path(segment.key)),
+                               segment.start_s).add_done_callback(_log_failure)
+
+    def room_ended(self, room_id: int) -> None:
+        self.drain()
+        for (room, _), stint in list(self.stints.items()):
+            if room == room_id:
+                try:
+                    self._close(stint)
+                except OSError as error:
+                    self._stop_recording(room_id, error)
+                del self.stints[(room, stint.identity)]
+        self.problems.pop(room_id, None)
+        records.submit(hand_to_pipeline, room_id).add_done_callback(_log_failure)
+
+    # --- segments -------------------------------------------------------------------------
+    def _open(self, room_id: int, stint: Stint, first_timestamp: int, arrival_s: float) -> Segment:
+        start_s = arrival_s - self._started(room_id)
+        key = f"rooms/{room_id}/archive/{slugify(stint.identity, 'speaker')}/{stint.count:04d}.opus"
+        stint.count += 1
+        path = self.store.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The row first: whatever happens to the file, the room knows the segment exists.
+        track_id = records.submit(add_track, room_id, stint.identity, key, start_s).result()
+        segment = Segment(track_id, key, OggOpusWriter(path), first_timestamp, start_s)
+        stint.segment = segment
+        return segment
+
+    def _close(self, stint: Stint) -> None:
+        segment, stint.segment = stint.segment, None
+        if segment is None:
+            return
+        segment.writer.close()
+        size = self.store.size(segment.key)
+        records.submit(finish_track, segment.track_id, segment.writer.duration_s, size,
+                       segment.start_s).add_done_callback(_log_failure)
+
+    def _started(self, room_id: int) -> float:
+        if room_id not in self.room_started:
+            self.room_started[room_id] = records.submit(room_start, room_id).result()
+        return self.room_started[room_id]
+
+
+# --- the database side (in the capture-records thread) --------------------------------------
+def room_start(room_id: int) -> float:
+    with session_scope() as session:
+        room = session.get(Room, room_id)
+        return (room.started_at or room.created_at).timestamp()
+
+
+def add_track(room_id: int, identity: str, key: str, start_s: float) -> int:
+    with session_scope() as session:
+        person = session.scalars(
+            select(Participant).where(Participant.room_id == room_id, Participant.identity == identity)).first()
+        if person is None:
+            person = Participant(room_id=room_id, identity=identity, display_name=identity)
+            session.add(person)
+            session.flush()
+        track = Track(room_id=room_id, participant_id=person.id, media_key=key, codec="opus", sample_rate=RATE,
+                      duration_s=0.0, offset_s=round(start_s, 4), size_bytes=0)
+        session.add(track)
+        session.flush()
+        return track.id
+
+
+def finish_track(track_id: int, duration_s: float, size: int, start_s: float) -> None:
+    with session_scope() as session:
+        track = session.get(Track, track_id)
+        track.duration_s, track.size_bytes, track.offset_s = round(duration_s, 4), size, round(max(start_s, 0.0), 4)
+
+
+def settle_track(track_id: int, path: str, start_s: float) -> None:
+    """A segment cut short by an error: its length is what can be read back."""
+    import av
+
+    samples = 0
+    try:
+        with av.open(path) as container:
+            for packet in container.demux(audio=0):
+                if packet.size and packet.pts is not None:
+                    samples = max(samples, packet.pts + (packet.duration or 960))
+    except (av.FFmpegError, OSError):
+        pass
+    size = Path(path).stat().st_size if Path(path).exists() else 0
+    finish_track(track_id, samples / RATE, size, start_s)
+
+
+def hand_to_pipeline(room_id: int) -> None:
+    """Exactly once per room: a room that already has a run is left alone."""
+    from roomcast.pipeline import dispatch, prepare_run
+
+    with session_scope() as session:
+        room = session.get(Room, room_id)
+        if room.status not in (RoomStatus.ended, RoomStatus.interrupted):
+            return
+        if session.scalars(select(PipelineRun).where(PipelineRun.room_id == room_id)).first() is not None:
+            return
+        for track in list(room.tracks):
+            if track.duration_s < 0.1:
+                session.delete(track)  # a segment that never got a packet
+        session.flush()
+        session.refresh(room)
+        if not room.tracks:
+            log.info("room %s ended with nothing said on stage: no episode", room_id)
+            return
+        prepare_run(session, room)
+    dispatch(room_id)
+
+
+def _log_failure(future) -> None:  # noqa: ANN001
+    if future.exception() is not None:
+        log.error("capture: %s", future.exception(), exc_info=future.exception())

@@ -1,0 +1,217 @@
+"""A room participant made of aiortc: joins over the WebSocket, speaks a file, counts what it hears.
+
+The tests drive the protocol and moderation with bots, and ``bench.sfu`` fills rooms with
+them. A bot follows the server like the browser client does: it re-offers when asked to
+(``renegotiate``) and opens its microphone only while it is on the stage. What it hears is
+counted per slot without decoding, and the payloads can be kept to compare byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import av
+import websockets
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
+
+from live.forwarding import tap_receiver
+from live.ice import install_loopback_candidates
+from live.protocol import VERSION
+
+
+class OpusFile(MediaStreamTrack):
+    """Speaks an Ogg/Opus file's packets as they are, in real time: nothing is encoded here.
+
+    So a test knows the exact payloads a listener must receive, and a benchmark's speaker
+    costs almost nothing. ``packets`` lists the payloads in the order they were sent.
+    """
+
+    kind = "audio"
+
+    def __init__(self, path: str, loop: bool = False) -> None:
+        super().__init__()
+        self.path, self.loop = path, loop
+        self.packets: list[bytes] = []
+        self._source = self._read()
+        self._started: float | None = None
+        self._offset = 0  # pts added per loop round
+
+    def _read(self):  # noqa: ANN202
+        while True:
+            with av.open(self.path) as container:
+                last = 0
+                for packet in container.demux(audio=0):
+                    if packet.size:
+                        last = packet.pts + packet.duration
+                        yield packet
+            if not self.loop:
+                return
+            self._offset += last
+
+    async def recv(self) -> av.Packet:
+        try:
+            packet = next(self._source)
+        except StopIteration:
+            self.stop()
+            raise MediaStreamError from None
+        packet.pts += self._offset
+        if self._started is None:
+            self._started = time.monotonic() - float(packet.pts * packet.time_base)
+        delay = self._started + float(packet.pts * packet.time_base) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.packets.append(bytes(packet))
+        return packet
+
+
+def person_in(state: dict, identity: str) -> dict:
+    """One participant of a room snapshot; an empty dict when they are not there."""
+    return next((p for p in state.get("participants", []) if p["identity"] == identity), {})
+
+
+class Bot:
+    def __init__(self, ws_url: str, token: str, *, voice: Callable[[], MediaStreamTrack] | None = None,
+                 keep_payloads: bool = False, slots: int = 1, listen: bool = True) -> None:
+        self.ws_url, self.token = ws_url, token
+        self.voice = voice  # makes the microphone track when the bot takes the stage
+        self.keep_payloads = keep_payloads
+        self.wanted_slots = slots if listen else 0
+        self.listen = listen  # False: a speaker that hears nothing (benchmarks of receiving alone)
+        self.identity: str | None = None
+        self.state: dict[str, Any] = {}
+        self.speaking: list[str] = []
+        self.errors: list[dict] = []
+        self.inbox: asyncio.Queue[dict] = asyncio.Queue()
+        self.heard: dict[int, int] = defaultdict(int)  # slot -> packets
+        self.payloads: dict[int, list[bytes]] = defaultdict(list)
+        self.first_packet_at: float | None = None
+        self.pc: RTCPeerConnection | None = None
+        self._mic = None
+        self._mic_track: MediaStreamTrack | None = None
+        self._slots: list = []
+        self._ws = None
+        self._reader: asyncio.Task | None = None
+        self._negotiating = asyncio.Lock()
+
+    # --- signaling ------------------------------------------------------------------------
+    async def join(self) -> dict:
+        self._ws = await websockets.connect(self.ws_url, max_size=2**20)
+        await self._ws.send(json.dumps({"type": "join", "v": VERSION, "token": self.token}))
+        self._reader = asyncio.create_task(self._read())
+        welcome = await self.expect("welcome")
+        self.identity = welcome["you"]
+        return welcome
+
+    async def send(self, kind: str, **fields: Any) -> None:
+        await self._ws.send(json.dumps({"type": kind, **fields}))
+
+    async def send_raw(self, data: str | bytes) -> None:
+        await self._ws.send(data)
+
+    async def expect(self, kind: str, check: Callable[[dict], bool] = lambda m: True, timeout: float = 10) -> dict:
+        """The next message of this type that passes the check (earlier ones are skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.identity}: no {kind} message within {timeout} s")
+            message = await asyncio.wait_for(self.inbox.get(), remaining)
+            if message["type"] == kind and check(message):
+                return message
+
+    async def wait_state(self, check: Callable[[dict], bool], timeout: float = 10) -> dict:
+        """Until the latest room state passes the check (older queued states do not count)."""
+        deadline = time.monotonic() + timeout
+        while not (self.state and check(self.state)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.identity}: the room did not reach the expected state in {timeout} s")
+            await asyncio.sleep(0.02)
+        return self.state
+
+    def person(self, identity: str) -> dict | None:
+        """The person in the latest state (a wait_state check should look at its own argument)."""
+        return person_in(self.state, identity)
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in self._ws:
+                message = json.loads(raw)
+                kind = message["type"]
+                if kind in ("welcome", "state"):
+                    self.state = message["room"]
+                elif kind == "speaking":
+                    self.speaking = message["identities"]
+                elif kind == "error":
+                    self.errors.append(message)
+                elif kind == "renegotiate":
+                    asyncio.create_task(self._renegotiate(message["publish"], message["slots"]))
+                await self.inbox.put(message)
+
+    # --- media ----------------------------------------------------------------------------
+    async def negotiate(self, publish: bool = False, slots: int | None = None) -> None:
+        async with self._negotiating:
+            if self.pc is None:
+                install_loopback_candidates()  # a loopback-only host: like the server, offer 127.0.0.1
+                self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+                self._mic = self.pc.addTransceiver("audio", direction="inactive")
+            if self.listen:
+                self.wanted_slots = max(self.wanted_slots, slots or 0)
+            while len(self._slots) < self.wanted_slots:
+                self._slots.append(self.pc.addTransceiver("audio", direction="recvonly"))
+            if publish and self._mic_track is None and self.voice is not None:
+                self._mic_track = self.voice()
+                self._mic.sender.replaceTrack(self._mic_track)
+            self._mic.direction = "sendonly" if publish and self._mic_track is not None else "inactive"
+            await self.pc.setLocalDescription(await self.pc.createOffer())
+            await self.send("offer", sdp=self.pc.localDescription.sdp)
+            answer = await self.expect("answer", timeout=20)
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+            for index, transceiver in enumerate(self._slots):
+                self._tap(index, transceiver.receiver)
+
+    async def _renegotiate(self, publish: bool, slots: int) -> None:
+        try:
+            await self.negotiate(publish=publish, slots=slots)
+        except Exception as error:  # the room ended meanwhile, say; a test looks at .errors
+            self.errors.append({"type": "error", "code": "bot_renegotiation", "message": repr(error)})
+
+    def _tap(self, index: int, receiver: Any) -> None:
+        if getattr(receiver, "_roomcast_tapped", False):
+            return
+        receiver._roomcast_tapped = True
+
+        def heard(packet: RtpPacket, arrival_time_ms: int) -> None:
+            if self.first_packet_at is None:
+                self.first_packet_at = time.monotonic()
+            self.heard[index] += 1
+            if self.keep_payloads:
+                self.payloads[index].append(packet.payload)
+
+        tap_receiver(receiver, heard)
+
+    async def connected(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while self.pc is None or self.pc.connectionState != "connected":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.identity}: no media connection within {timeout} s")
+            await asyncio.sleep(0.05)
+
+    @property
+    def packets_heard(self) -> int:
+        return sum(self.heard.values())
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+        if self.pc is not None:
+            await self.pc.close()

@@ -1,0 +1,118 @@
+"""Selective forwarding: a speaker's Opus packets go to every subscriber as they are.
+
+aiortc's own path (a MediaRelay into one sender per peer) decodes every packet and encodes it
+again for each listener, which costs tens of milliseconds of CPU per listener per second. Here
+the packet is taken from the speaker's receiver before aiortc's jitter buffer, and for each
+subscriber only the 12-byte RTP header is rewritten (SSRC, payload type, sequence number,
+timestamp) before SRTP protection and one ``sendto``. This reaches into aiortc's and aioice's
+internals in the two small functions marked below; the rest is plain Python.
+
+Each subscriber has a few receiving transceivers, "slots"; a speaker on the stage owns one
+slot index for as long as they stay up. A slot keeps its outgoing stream continuous when its
+speaker changes, so a browser sees one long stream with the right gaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpTransceiver
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtp import RtpPacket
+from aioice.ice import StunProtocol
+
+HEADER = struct.Struct("!BBHII")
+OPUS_CLOCK = 48_000
+SendDatagram = Callable[[bytes], None]
+
+
+class OutgoingSlot:
+    """One receiving transceiver of one subscriber, fed by whichever speaker owns its index."""
+
+    def __init__(self, transceiver: RTCRtpTransceiver, dtls: RTCDtlsTransport) -> None:
+        self.sender = transceiver.sender
+        self.ssrc = transceiver.sender._ssrc
+        self.payload_type = transceiver._codecs[0].payloadType
+        self.dtls = dtls
+        self.packets = 0
+        self._source: int | None = None  # the incoming SSRC this slot now carries
+        self._seq_offset = random.randrange(1 << 16)
+        self._ts_offset = random.randrange(1 << 32)
+        self._last_seq: int | None = None
+        self._last_ts: int | None = None
+        self._last_time = 0.0
+
+    def forward(self, packet: RtpPacket, now: float, ntp: int) -> None:
+        if packet.ssrc != self._source:
+            self._follow(packet, now)
+        seq = (packet.sequence_number + self._seq_offset) & 0xFFFF
+        timestamp = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
+        header = HEADER.pack(0x80, (packet.marker << 7) | self.payload_type, seq, timestamp, self.ssrc)
+        if self._send(header + packet.payload):
+            self.packets += 1
+            self._last_seq, self._last_ts, self._last_time = seq, timestamp, now
+            count_sent(self.sender, ntp, timestamp, len(packet.payload))
+
+    def _send(self, rtp: bytes) -> bool:
+        """Protect and send on the peer's nominated ICE pair (aiortc and aioice internals).
+
+        aiortc's own ``_send_rtp`` is a chain of four coroutines around the same two calls;
+        for a plain UDP pair this is one ``sendto``. A relayed (TURN) pair goes through aioice.
+        """
+        dtls = self.dtls
+        if dtls._state != DtlsState.CONNECTED:
+            return False
+        pair = dtls.transport._connection._nominated.get(1)
+        if pair is None:
+            return False
+        data = dtls._tx_srtp.protect(rtp)
+        if type(pair.protocol) is StunProtocol:
+            pair.protocol.transport.sendto(data, pair.remote_addr)
+        else:
+            asyncio.ensure_future(pair.protocol.send_data(data, pair.remote_addr))
+        return True
+
+    def _follow(self, packet: RtpPacket, now: float) -> None:
+        """A new source: continue our sequence and timestamps, the pause kept as wall time."""
+        self._source = packet.ssrc
+        if self._last_seq is None:
+            return
+        elapsed = int(max(now - self._last_time, 0.02) * OPUS_CLOCK)
+        self._seq_offset = (self._last_seq + 1 - packet.sequence_number) & 0xFFFF
+        self._ts_offset = (self._last_ts + elapsed - packet.timestamp) & 0xFFFFFFFF
+
+
+def tap_receiver(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket, int], None]) -> None:
+    """Take a speaker's packets before aiortc's jitter buffer and decoder (aiortc internals).
+
+    The receiver's statistics are still fed, so its RTCP receiver reports stay right; nothing
+    is depayloaded or decoded, and the decoder thread stays idle.
+    """
+    streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        statistics = streams.get(packet.ssrc)
+        if statistics is None:
+            statistics = streams[packet.ssrc] = StreamStatistics(OPUS_CLOCK)
+        statistics.add(packet)
+        on_packet(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = handle_rtp_packet
+
+
+def count_sent(sender: Any, ntp: int, timestamp: int, payload_bytes: int) -> None:
+    """Keep the sender's RTCP sender reports true to what we forwarded (aiortc internals)."""
+    sender._RTCRtpSender__ntp_timestamp = ntp
+    sender._RTCRtpSender__rtp_timestamp = timestamp
+    sender._RTCRtpSender__packet_count += 1
+    sender._RTCRtpSender__octet_count += payload_bytes
+
+
+def ntp_now() -> int:
+    seconds = time.time() + 2_208_988_800
+    return (int(seconds) << 32) | int((seconds % 1) * (1 << 32))

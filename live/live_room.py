@@ -1,0 +1,326 @@
+"""A room while it is live: its stage, its connections, and the packets between them.
+
+One ``LiveRoom`` per room lives in the process that serves it (rooms are pinned to one SFU
+node). Signaling messages become stage actions; the stage's events are recorded, the new
+state is pushed to everyone, and the media routes follow: which subscriber slots each
+speaker's packets go to, and who must renegotiate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiortc.rtp import RtpPacket
+from starlette.websockets import WebSocket, WebSocketState
+
+from live import protocol as p
+from live import records
+from live.forwarding import OutgoingSlot, ntp_now
+from live.peers import NegotiationError, Peer
+from live.stage import Event, Member, Refused, Stage
+from roomcast.packets import NoCapture, PacketSink
+from roomcast.settings import get_settings
+
+log = logging.getLogger(__name__)
+SPEAKING_LEVEL = 50  # -dBov from the RTP audio-level extension; quieter than -50 dBov is silence
+SPEAKING_BYTES = 55  # without the extension: Opus spends about 40 bytes on silence, 60 or more on speech
+SPEAKING_HOLD_S = 0.6
+SEND_QUEUE = 256  # messages waiting for a slow client before it is disconnected
+
+
+@dataclass(eq=False)
+class Connection:
+    """One participant's socket (and, once they offer, their peer connection)."""
+
+    identity: str
+    websocket: WebSocket
+    peer: Peer | None = None
+    outbox: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE))
+    writer: asyncio.Task | None = None
+
+    def send(self, text: str) -> None:
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            log.warning("dropping %s: its socket is %d messages behind", self.identity, SEND_QUEUE)
+            self.close(4008, "too slow")
+
+    def start(self) -> None:
+        self.writer = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        while True:
+            item = await self.outbox.get()
+            if isinstance(item, tuple):  # close, after everything queued before it went out
+                await _close_quietly(self.websocket, *item)
+                break
+            try:
+                await self.websocket.send_text(item)
+            except Exception:  # the socket went away; the reader ends the connection
+                break
+
+    async def flushed(self, timeout: float = 5.0) -> None:
+        if self.writer is not None:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self.writer), timeout)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        try:
+            self.outbox.put_nowait((code, reason))
+        except asyncio.QueueFull:
+            asyncio.ensure_future(_close_quietly(self.websocket, code, reason))
+
+
+async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close(code, reason)
+
+
+class LiveRoom:
+    def __init__(self, facts: records.RoomFacts, started_at: float, sink: PacketSink | None = None) -> None:
+        settings = get_settings()
+        self.id = facts.id
+        self.stage = Stage(facts.id, facts.title, facts.access.value, settings.max_stage, blocked=set(facts.blocked))
+        self.started_wall = started_at
+        self.sink = sink or NoCapture()
+        self.connections: dict[str, Connection] = {}
+        self.routes: list[list[OutgoingSlot]] = []
+        self.last_loud: dict[str, float] = {}
+        self.speaking: frozenset[str] = frozenset()
+        self.grace: asyncio.TimerHandle | None = None
+        self.on_empty: Callable[[LiveRoom], None] | None = None  # the registry forgets an ended room
+        self.recording_problem: str | None = None
+        self._watch_task = asyncio.create_task(self._watch())
+
+    # --- people ---------------------------------------------------------------------------
+    def admit(self, connection: Connection, name: str, token_role) -> Member:
+        previous = self.connections.get(connection.identity)
+        if previous is not None:  # the same person in a second tab: the newest wins
+            self.connections.pop(connection.identity)
+            self.stage.leave(connection.identity)
+            self._dismiss(previous, "removed", 4409, "replaced", reason="you joined from another window")
+        member, events = self.stage.join(connection.identity, name, token_role)
+        self.connections[connection.identity] = connection
+        if self.grace is not None:
+            self.grace.cancel()
+            self.grace = None
+        self._after(events)
+        return member
+
+    def depart(self, connection: Connection) -> None:
+        if self.connections.get(connection.identity) is not connection:
+            return  # already replaced or removed
+        del self.connections[connection.identity]
+        self._after(self.stage.leave(connection.identity))
+        self._close_peer(connection)
+        if not self.connections and not self.stage.ended:
+            self.grace = asyncio.get_running_loop().call_later(get_settings().room_grace_s, self._end_if_empty)
+
+    # --- messages -------------------------------------------------------------------------
+    async def handle(self, connection: Connection, message: p.BaseModel) -> None:
+        actor = connection.identity
+        if isinstance(message, p.Offer):
+            await self._negotiate(connection, message.sdp)
+            return
+        if isinstance(message, p.Ping):
+            connection.send(p.server_message("pong"))
+            return
+        events = self._act(actor, message)
+        if isinstance(message, p.Invite):
+            target = self.connections.get(message.identity)
+            if target is not None:
+                target.send(p.server_message("invited", by=actor, by_name=self.stage.members[actor].name))
+        if isinstance(message, p.Remove):
+            self._eject(message.identity, "a moderator removed you from the room")
+        self._after(events)
+        if isinstance(message, p.EndRoom):
+            await self.end("the room has ended")
+
+    def _act(self, actor: str, message: p.BaseModel) -> list[Event]:
+        stage = self.stage
+        match message:
+            case p.RaiseHand():
+                return stage.raise_hand(actor)
+            case p.LowerHand(identity=target):
+                return stage.lower_hand(actor, target)
+            case p.Invite(identity=target):
+                return stage.invite(actor, target)
+            case p.AcceptInvite(consent=consent):
+                return stage.accept_invite(actor, consent)
+            case p.DeclineInvite():
+                return stage.decline_invite(actor)
+            case p.TakeStage(consent=consent):
+                return stage.take_stage(actor, consent)
+            case p.LeaveStage():
+                return stage.leave_stage(actor)
+            case p.MoveToAudience(identity=target):
+                return stage.move_to_audience(actor, target)
+            case p.Mute(identity=target):
+                return stage.mute(actor, target)
+            case p.Unmute(identity=target):
+                return stage.unmute(actor, target)
+            case p.Remove(identity=target, block=block):
+                return stage.remove(actor, target, block)
+            case p.SetRole(identity=target, role=role):
+                return stage.set_role(actor, target, role)
+            case p.Marker(title=title):
+                return stage.marker(actor, title)
+            case p.Clip(title=title, duration=duration):
+                return stage.clip(actor, title, duration)
+            case p.OffRecord(on=on):
+                return stage.set_off_record(actor, on)
+            case p.EndRoom():
+                return stage.end(actor)
+            case p.Join():
+                raise Refused("already_joined", "this connection has already joined")
+        raise Refused("unknown_type", f"{type(message).__name__} is not handled")
+
+    async def _negotiate(self, connection: Connection, sdp: str) -> None:
+        member = self.stage.member(connection.identity)
+        if connection.peer is None:
+            identity = connection.identity
+            connection.peer = Peer(lambda packet, arrival: self._on_packet(identity, packet, arrival),
+                                   lambda state: self._on_peer_state(connection, state))
+        try:
+            answer, refused = await connection.peer.answer(sdp, may_publish=member.on_stage)
+        except NegotiationError as error:
+            connection.send(p.server_message("error", code="bad_offer", message=str(error), ref="offer"))
+            return
+        connection.send(p.server_message("answer", sdp=answer))
+        if refused:
+            connection.send(p.server_message(
+                "error", code="not_on_stage", ref="offer",
+                message="only the stage is heard: your microphone is not forwarded until a moderator invites you",
+            ))
+        self._reroute()
+
+    # --- media ----------------------------------------------------------------------------
+    def _on_packet(self, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
+        member = self.stage.members.get(identity)
+        if member is None or not member.publishes or member.slot >= len(self.routes):
+            return
+        now, ntp = time.monotonic(), ntp_now()
+        for slot in self.routes[member.slot]:
+            slot.forward(packet, now, ntp)
+        self.sink.write(self.id, identity, packet, arrival_time_ms)
+        level = packet.extensions.audio_level
+        if (level[1] < SPEAKING_LEVEL) if level is not None else len(packet.payload) >= SPEAKING_BYTES:
+            self.last_loud[identity] = now
+
+    def _reroute(self) -> None:
+        """Recompute which subscriber slots each stage slot's packets go to."""
+        owners = {m.slot: m.identity for m in self.stage.members.values() if m.slot is not None}
+        routes: list[list[OutgoingSlot]] = []
+        for index in range(self.stage.slots_needed()):
+            owner = owners.get(index)
+            routes.append([
+                c.peer.slots[index] for c in self.connections.values()
+                if c.identity != owner and c.peer is not None and index < len(c.peer.slots)
+            ])
+        self.routes = routes
+
+    def _ask_renegotiation(self) -> None:
+        """Whoever lacks slots for the stage, or whose microphone should now open or close."""
+        needed = self.stage.slots_needed()
+        for connection in self.connections.values():
+            member = self.stage.members.get(connection.identity)
+            peer = connection.peer
+            if member is None or peer is None:
+                continue
+            if len(peer.slots) < needed or peer.publishing != member.on_stage:
+                connection.send(p.server_message("renegotiate", slots=max(needed, len(peer.slots)),
+                                                 publish=member.on_stage))
+
+    def _on_peer_state(self, connection: Connection, state: str) -> None:
+        if state in ("failed", "closed"):
+            self._reroute()
+
+    async def _watch(self) -> None:
+        """Five times a second: who is speaking, and whether recording still runs."""
+        while True:
+            await asyncio.sleep(0.2)
+            self._watch_recording()
+            now = time.monotonic()
+            speaking = frozenset(
+                identity for identity, at in self.last_loud.items()
+                if now - at < SPEAKING_HOLD_S and identity in self.stage.members and self.stage.members[identity].publishes
+            )
+            if speaking != self.speaking:
+                self.speaking = speaking
+                self.broadcast(p.server_message("speaking", identities=sorted(speaking)))
+
+    def _watch_recording(self) -> None:
+        problem = self.sink.problem(self.id)
+        if problem == self.recording_problem:
+            return
+        self.recording_problem = problem
+        self.broadcast(p.server_message("state", room=self.snapshot()))
+        if problem is not None and not isinstance(self.sink, NoCapture):
+            for connection in self.connections.values():
+                member = self.stage.members.get(connection.identity)
+                if member is not None and member.moderates:
+                    connection.send(p.server_message("warning", code="recording_stopped", message=problem))
+
+    # --- state changes --------------------------------------------------------------------
+    def _after(self, events: list[Event]) -> None:
+        if not events:
+            return
+        for kind, identity, _ in events:
+            if kind in ("stage_leave", "mute", "leave", "remove"):
+                self.sink.stop(self.id, identity)
+        self._reroute()
+        self._ask_renegotiation()
+        self.broadcast(p.server_message("state", room=self.snapshot()))
+        members = list(self.stage.members.values())
+        at_s = time.time() - self.started_wall
+        asyncio.get_running_loop().run_in_executor(
+            records.records_executor, records.record, self.id, at_s, events, members, set(self.stage.blocked))
+
+    def snapshot(self) -> p.RoomSnapshot:
+        recording = not self.stage.ended and self.sink.problem(self.id) is None
+        return self.stage.snapshot("ended" if self.stage.ended else "live", recording=recording)
+
+    def broadcast(self, text: str) -> None:
+        for connection in list(self.connections.values()):
+            connection.send(text)
+
+    def _eject(self, identity: str, reason: str) -> None:
+        connection = self.connections.pop(identity, None)
+        if connection is not None:
+            self._dismiss(connection, "removed", 4403, "removed", reason=reason)
+
+    def _dismiss(self, connection: Connection, kind: str, code: int, close_reason: str, **fields: str) -> None:
+        """A last message, the socket closed after it, the peer connection gone."""
+        connection.send(p.server_message(kind, **fields))
+        connection.close(code, close_reason)
+        self._close_peer(connection)
+
+    def _close_peer(self, connection: Connection) -> None:
+        if connection.peer is not None:
+            peer, connection.peer = connection.peer, None
+            asyncio.ensure_future(peer.close())
+        self._reroute()
+
+    def _end_if_empty(self) -> None:
+        if not self.connections:
+            asyncio.ensure_future(self.end("the room was empty"))
+
+    async def end(self, reason: str) -> None:
+        if not self.stage.ended:
+            self._after(self.stage.end_now())
+        self._watch_task.cancel()
+        for identity in list(self.connections):
+            self.sink.stop(self.id, identity)
+        await asyncio.get_running_loop().run_in_executor(records.records_executor, records.end, self.id)
+        self.sink.room_ended(self.id)
+        for connection in list(self.connections.values()):
+            self._dismiss(connection, "ended", 1000, "ended", reason=reason)
+        self.connections.clear()
+        if self.on_empty is not None:
+            self.on_empty(self)

@@ -1,0 +1,90 @@
+"""What a live room writes to the database: its status, its people and its timeline.
+
+These run in one worker thread (``records_executor``) so the SFU's event loop never waits on
+the database and events keep their order.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from live.stage import Event, Member
+from roomcast.db import session_scope
+from roomcast.models import Participant, Role, Room, RoomAccess, RoomEvent, RoomStatus, utcnow
+
+records_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-records")
+
+
+@dataclass(frozen=True)
+class RoomFacts:
+    """What joining needs to know about a room."""
+
+    id: int
+    title: str
+    status: RoomStatus
+    access: RoomAccess
+    invited: frozenset[str]
+    blocked: frozenset[str]
+    private_show: bool
+    started_at: datetime | None
+
+
+def room_facts(room_id: int) -> RoomFacts | None:
+    with session_scope() as session:
+        room = session.get(Room, room_id)
+        if room is None:
+            return None
+        blocked = session.scalars(
+            select(Participant.identity).where(Participant.room_id == room_id, Participant.blocked_at.is_not(None))
+        )
+        return RoomFacts(room.id, room.title, room.status, room.access, frozenset(room.invited or []),
+                         frozenset(blocked), room.show.private, room.started_at)
+
+
+def go_live(room_id: int) -> datetime:
+    """A scheduled room starts when its host or a moderator arrives; its feed says live."""
+    with session_scope() as session:
+        room = session.get(Room, room_id)
+        if room.status == RoomStatus.scheduled:
+            room.status, room.started_at = RoomStatus.live, utcnow()
+            room.show.touch_feed()
+        return room.started_at
+
+
+def end(room_id: int) -> None:
+    with session_scope() as session:
+        room = session.get(Room, room_id)
+        if room.status == RoomStatus.live:
+            room.status, room.ended_at = RoomStatus.ended, utcnow()
+            room.show.touch_feed()
+
+
+def record(room_id: int, at_s: float, events: list[Event], members: list[Member], blocked: set[str]) -> None:
+    """Store the events on the timeline and the people they concern (roles, consent, blocks)."""
+    with session_scope() as session:
+        people = {p.identity: p for p in session.scalars(select(Participant).where(Participant.room_id == room_id))}
+        for member in members:
+            person = people.get(member.identity)
+            if person is None:
+                person = people[member.identity] = Participant(room_id=room_id, identity=member.identity,
+                                                               display_name=member.name)
+                session.add(person)
+            person.display_name = member.name
+            if member.role != Role.listener or person.role in (None, Role.listener):
+                person.role = member.role  # the highest role someone held is what the episode credits
+            if member.consented and person.consented_at is None:
+                person.consented_at = utcnow()
+        for identity in blocked:
+            if identity in people and people[identity].blocked_at is None:
+                people[identity].blocked_at = utcnow()
+        session.flush()
+        for kind, identity, data in events:
+            person = people.get(identity)
+            data = dict(data)
+            at = max(0.0, at_s - data.pop("starts_before", 0.0))  # a clip reaches back from its mark
+            session.add(RoomEvent(room_id=room_id, participant_id=person.id if person else None, kind=kind,
+                                  at_s=round(at, 3), data=data))

@@ -1,0 +1,154 @@
+"""The room's WebSocket: who may come in, and the read loop that feeds their messages to the room.
+
+A connection must ``join`` within a few seconds with a valid token for this room; then every
+message is parsed (``live.protocol``) and handed to the live room. Anything wrong with one
+message is answered with an ``error`` on the same socket, which stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from live import protocol as p
+from live import records
+from live.ice import browser_ice_servers
+from live.join_tokens import JoinClaims, read_join_token
+from live.live_room import Connection, LiveRoom
+from live.stage import Refused
+from roomcast.models import Role, RoomAccess, RoomStatus
+from roomcast.packets import PacketSink
+from roomcast.tokens import InvalidToken
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+JOIN_TIMEOUT_S = 10.0
+
+
+class LiveRooms:
+    """The rooms this process serves, opened on first arrival and dropped when they end."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[int, LiveRoom] = {}
+        self.sink: PacketSink | None = None
+        self._lock = asyncio.Lock()
+
+    async def enter(self, claims: JoinClaims) -> LiveRoom:
+        async with self._lock:
+            facts = await _in_records_thread(records.room_facts, claims.room_id)
+            check_admission(facts, claims)  # every time: invite lists and blocks change during a room
+            room = self.rooms.get(claims.room_id)
+            if room is not None:
+                return room
+            if facts.status == RoomStatus.scheduled:
+                started = await _in_records_thread(records.go_live, claims.room_id)
+            else:
+                started = facts.started_at
+            room = LiveRoom(facts, started.timestamp(), self.sink)
+            room.on_empty = lambda ended: self.rooms.pop(ended.id, None)
+            self.rooms[claims.room_id] = room
+            return room
+
+    async def close_all(self) -> None:
+        for room in list(self.rooms.values()):
+            await room.end("the server is shutting down")
+
+
+live_rooms = LiveRooms()
+
+
+def check_admission(facts: records.RoomFacts | None, claims: JoinClaims) -> None:
+    if facts is None:
+        raise Refused("no_room", f"no room {claims.room_id}")
+    if facts.status in (RoomStatus.ended, RoomStatus.interrupted):
+        raise Refused("ended", "this room has ended")
+    moderates = claims.role in (Role.host, Role.moderator)
+    if facts.status == RoomStatus.scheduled and not moderates:
+        raise Refused("not_started", "this room has not started yet")
+    if claims.identity in facts.blocked:
+        raise Refused("blocked", "you were removed from this room")
+    if facts.access == RoomAccess.closed and not moderates and claims.identity not in facts.invited:
+        raise Refused("not_invited", "this room is for invited people only")
+
+
+async def _in_records_thread(function, *args):  # noqa: ANN001, ANN202
+    return await asyncio.get_running_loop().run_in_executor(records.records_executor, function, *args)
+
+
+@router.websocket("/rooms/{room_id}/ws")
+async def room_socket(websocket: WebSocket, room_id: int) -> None:
+    await websocket.accept()
+    try:
+        claims = await _read_join(websocket, room_id)
+        room = await live_rooms.enter(claims)
+    except (p.ProtocolError, Refused) as error:
+        await _refuse(websocket, error.code, error.message)
+        return
+    except (asyncio.TimeoutError, WebSocketDisconnect):
+        return
+    connection = Connection(claims.identity, websocket)
+    connection.start()
+    try:
+        member = room.admit(connection, claims.name, claims.role)
+    except Refused as error:
+        connection.close()
+        await _refuse(websocket, error.code, error.message)
+        return
+    connection.send(p.server_message("welcome", v=p.VERSION, you=member.identity, room=room.snapshot(),
+                                     may_take_stage=member.token_role in (Role.host, Role.moderator, Role.speaker),
+                                     ice_servers=browser_ice_servers()))
+    try:
+        await _read_loop(websocket, connection, room)
+    finally:
+        room.depart(connection)
+        connection.close()
+        await connection.flushed()  # the socket closes when this handler returns
+
+
+async def _read_join(websocket: WebSocket, room_id: int) -> JoinClaims:
+    raw = await asyncio.wait_for(websocket.receive_text(), JOIN_TIMEOUT_S)
+    message = p.parse_client_message(raw)
+    if not isinstance(message, p.Join):
+        raise p.ProtocolError("join_first", "the first message must be 'join'", ref=message.type)
+    if message.v != p.VERSION:
+        raise p.ProtocolError("version", f"this server speaks protocol version {p.VERSION}", ref="join")
+    try:
+        return read_join_token(message.token, room_id)
+    except InvalidToken as error:
+        raise p.ProtocolError("bad_token", str(error), ref="join") from error
+
+
+async def _read_loop(websocket: WebSocket, connection: Connection, room: LiveRoom) -> None:
+    while connection.identity in room.connections and room.connections[connection.identity] is connection:
+        try:
+            frame = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if frame["type"] == "websocket.disconnect":
+            return
+        raw = frame.get("text")
+        if raw is None:
+            connection.send(p.server_message("error", code="malformed", message="messages are JSON text frames"))
+            continue
+        try:
+            message = p.parse_client_message(raw)
+        except p.ProtocolError as error:
+            connection.send(p.server_message("error", code=error.code, message=error.message, ref=error.ref))
+            continue
+        try:
+            await room.handle(connection, message)
+        except Refused as error:
+            connection.send(p.server_message("error", code=error.code, message=error.message, ref=message.type))
+        except Exception:  # a bug must cost one message, never the room
+            log.exception("room %s: message from %s failed", room.id, connection.identity)
+            connection.send(p.server_message("error", code="internal", message="that did not work; try again"))
+
+
+async def _refuse(websocket: WebSocket, code: str, message: str) -> None:
+    try:
+        await websocket.send_text(p.server_message("error", code=code, message=message, ref="join"))
+        await websocket.close(4401 if code in ("bad_token", "blocked", "not_invited") else 4400, code)
+    except Exception:
+        pass

@@ -1,0 +1,276 @@
+// The live room client: signaling over one WebSocket (live/PROTOCOL.md), audio over WebRTC.
+// The page always offers: its microphone section first (sendonly on stage, inactive off it),
+// then one recvonly "slot" per speaker the server forwards. No build step, no dependencies.
+
+const PROTOCOL = 1;
+const $ = (id) => document.getElementById(id);
+const section = $("room");
+const roomId = Number(section.dataset.room);
+
+const client = {
+  ws: null, pc: null, mic: null, micTrack: null, slots: [], me: null, room: null,
+  speaking: new Set(), negotiation: Promise.resolve(), pendingAnswer: null,
+};
+window.roomcastClient = client; // for tests and the curious: state, audioLevel()
+
+// --- joining --------------------------------------------------------------------------
+function tokenFromLink() {
+  const match = location.hash.match(/join=([^&]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+async function guestToken(name) {
+  const response = await fetch(`/api/rooms/${roomId}/guest`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }),
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.detail || "cannot join this room");
+  return body.token;
+}
+
+function connect(token) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${scheme}://${location.host}/rooms/${roomId}/ws`);
+  client.ws = ws;
+  ws.onopen = () => send("join", { v: PROTOCOL, token });
+  ws.onmessage = (event) => receive(JSON.parse(event.data));
+  ws.onclose = () => { if (client.room && client.room.status !== "ended") notice("Disconnected from the room."); leaveMedia(); };
+}
+
+function send(type, fields = {}) {
+  if (client.ws && client.ws.readyState === WebSocket.OPEN) client.ws.send(JSON.stringify({ type, ...fields }));
+}
+
+// --- messages from the server ---------------------------------------------------------
+const handlers = {
+  welcome(message) {
+    client.me = message.you;
+    client.mayTakeStage = message.may_take_stage;
+    show(message.room);
+    $("door").hidden = true;
+    $("live").hidden = false;
+    startMedia(message.ice_servers, slotsNeeded(message.room));
+  },
+  state(message) { show(message.room); },
+  speaking(message) { client.speaking = new Set(message.identities); render(); },
+  answer(message) { if (client.pendingAnswer) client.pendingAnswer(message.sdp); },
+  renegotiate(message) { negotiate(message.slots, message.publish); },
+  invited(message) { askConsent(message.by_name); },
+  error(message) {
+    if (message.ref === "join") { notice(message.message); $("door").hidden = !canBeGuest(); }
+    else notice(message.message);
+  },
+  removed(message) { notice(message.reason); leaveMedia(); },
+  ended(message) { notice(`This room has ended: ${message.reason}.`); client.room && (client.room.status = "ended"); leaveMedia(); $("recording").hidden = true; },
+  warning(message) { notice(`${message.message} The room stays live.`); },
+  pong() {},
+};
+
+function receive(message) {
+  const handle = handlers[message.type];
+  if (handle) handle(message);
+}
+
+// --- media ----------------------------------------------------------------------------
+function slotsNeeded(room) {
+  const slots = room.participants.filter((p) => p.slot !== null).map((p) => p.slot + 1);
+  return Math.max(1, ...slots);
+}
+
+function startMedia(iceServers, slots) {
+  const pc = new RTCPeerConnection({ iceServers });
+  client.pc = pc;
+  client.mic = pc.addTransceiver("audio", { direction: "inactive" });
+  pc.ontrack = (event) => attach(event.track);
+  negotiate(slots, false);
+}
+
+function attach(track) {
+  const audio = document.createElement("audio");
+  audio.autoplay = true;
+  audio.srcObject = new MediaStream([track]);
+  $("audio").append(audio);
+  audio.play().catch(() => notice("Click anywhere to hear the room."));
+}
+
+function negotiate(slots, publish) {
+  // One negotiation at a time: the server answers in order.
+  client.negotiation = client.negotiation.then(() => offer(slots, publish)).catch((error) => notice(error.message));
+  return client.negotiation;
+}
+
+async function offer(slots, publish) {
+  const pc = client.pc;
+  if (!pc) return;
+  while (client.slots.length < slots) client.slots.push(pc.addTransceiver("audio", { direction: "recvonly" }));
+  if (publish && !client.micTrack) client.micTrack = await openMicrophone();
+  if (!publish && client.micTrack) { client.micTrack.stop(); client.micTrack = null; }
+  await client.mic.sender.replaceTrack(client.micTrack);
+  client.mic.direction = publish ? "sendonly" : "inactive";
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGathered(pc);
+  const answered = new Promise((resolve) => { client.pendingAnswer = resolve; });
+  send("offer", { sdp: pc.localDescription.sdp });
+  await pc.setRemoteDescription({ type: "answer", sdp: await answered });
+}
+
+async function openMicrophone() {
+  // Podcast capture: the raw voice; roomcast levels and masters it after the room.
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+  });
+  return stream.getAudioTracks()[0];
+}
+
+function iceGathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === "complete") { pc.removeEventListener("icegatheringstatechange", done); resolve(); } };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 3000); // a slow STUN server must not keep the room silent
+  });
+}
+
+function leaveMedia() {
+  if (client.micTrack) client.micTrack.stop();
+  if (client.pc) client.pc.close();
+  client.pc = null; client.micTrack = null;
+  $("controls").hidden = true;
+}
+
+client.audioLevel = async () => {
+  // What the listener hears: the loudest of the remote tracks' levels (0 when silent).
+  if (!client.pc) return 0;
+  let level = 0;
+  (await client.pc.getStats()).forEach((report) => {
+    if (report.type === "inbound-rtp" && report.kind === "audio") level = Math.max(level, report.audioLevel || 0);
+  });
+  return level;
+};
+
+// --- rendering ------------------------------------------------------------------------
+function show(room) {
+  client.room = room;
+  $("room-title").textContent = room.title;
+  $("recording").hidden = !room.recording;
+  $("off-record").hidden = !room.off_record;
+  render();
+}
+
+function me() { return client.room.participants.find((p) => p.identity === client.me); }
+function moderates(person) { return person && (person.role === "host" || person.role === "moderator"); }
+
+function render() {
+  const room = client.room;
+  if (!room) return;
+  const self = me();
+  $("stage").replaceChildren(...room.participants.filter((p) => p.on_stage).map((p) => card(p, self)));
+  $("audience").replaceChildren(...room.participants.filter((p) => !p.on_stage).map((p) => card(p, self)));
+  const byId = Object.fromEntries(room.participants.map((p) => [p.identity, p]));
+  $("hands-panel").hidden = !moderates(self) || room.hands.length === 0;
+  $("hands").replaceChildren(...room.hands.map((id) => {
+    const item = document.createElement("li");
+    item.append(`${byId[id] ? byId[id].name : id} `, button("Invite to speak", () => send("invite", { identity: id })));
+    return item;
+  }));
+  if (self) renderControls(self);
+}
+
+function renderControls(self) {
+  const toggle = (id, visible) => { $(id).hidden = !visible; };
+  toggle("raise-hand", !self.on_stage && !self.hand_raised);
+  toggle("lower-hand", !self.on_stage && self.hand_raised);
+  toggle("take-stage", !self.on_stage && (moderates(self) || client.mayTakeStage));
+  toggle("mute", self.on_stage && !self.muted);
+  toggle("unmute", self.on_stage && self.muted);
+  toggle("leave-stage", self.on_stage);
+  toggle("end-room", moderates(self));
+  toggle("marker", moderates(self));
+  toggle("off-record-on", moderates(self) && !client.room.off_record);
+  toggle("off-record-off", moderates(self) && client.room.off_record);
+  if (client.micTrack) client.micTrack.enabled = !self.muted;
+}
+
+function card(person, self) {
+  const item = document.createElement("li");
+  item.className = "person" + (client.speaking.has(person.identity) ? " speaking" : "");
+  item.dataset.identity = person.identity;
+  const initials = person.name.split(/\s+/).map((w) => w[0]).join("").slice(0, 2).toUpperCase();
+  const flags = [person.muted ? "🔇 muted" : "", person.hand_raised ? "✋ hand raised" : "", person.invited ? "invited" : ""].filter(Boolean).join(" · ");
+  const speaking = client.speaking.has(person.identity) ? ", speaking" : "";
+  item.setAttribute("aria-label", `${person.name}, ${person.role}${speaking}${flags ? ", " + flags : ""}`);
+  item.innerHTML = `<div class="avatar" aria-hidden="true"></div><div class="name"></div><div class="role"></div><div class="flags"></div>`;
+  item.querySelector(".avatar").textContent = initials;
+  item.querySelector(".name").textContent = person.identity === client.me ? `${person.name} (you)` : person.name;
+  item.querySelector(".role").textContent = person.role;
+  item.querySelector(".flags").textContent = flags;
+  if (moderates(self) && person.identity !== client.me && person.role !== "host") item.append(moderatorActions(person, self));
+  return item;
+}
+
+function moderatorActions(person, self) {
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  const id = person.identity;
+  if (!person.on_stage) actions.append(button("Invite", () => send("invite", { identity: id })));
+  if (person.on_stage && !person.muted) actions.append(button("Mute", () => send("mute", { identity: id })));
+  if (person.muted_by_moderator) actions.append(button("Allow unmute", () => send("unmute", { identity: id })));
+  if (person.on_stage && person.role !== "moderator") actions.append(button("To audience", () => send("move_to_audience", { identity: id })));
+  if (person.role !== "moderator") actions.append(button("Make moderator", () => send("set_role", { identity: id, role: "moderator" })));
+  else if (self.role === "host") actions.append(button("Remove moderator", () => send("set_role", { identity: id, role: "listener" })));
+  if (person.role !== "moderator" || self.role === "host") {
+    actions.append(button("Remove", () => send("remove", { identity: id })));
+    actions.append(button("Block", () => confirm(`Remove ${person.name} and keep them out?`) && send("remove", { identity: id, block: true })));
+  }
+  return actions;
+}
+
+function button(label, action) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.textContent = label;
+  element.addEventListener("click", action);
+  return element;
+}
+
+function notice(text) { $("notice").textContent = text; }
+
+function askConsent(byName) {
+  $("invite-by").textContent = byName;
+  $("consent").checked = false;
+  $("invite-dialog").showModal();
+}
+
+// --- wiring ---------------------------------------------------------------------------
+function canBeGuest() { return section.dataset.access === "open" && section.dataset.status !== "ended"; }
+
+function wire() {
+  $("raise-hand").onclick = () => send("raise_hand");
+  $("lower-hand").onclick = () => send("lower_hand");
+  $("take-stage").onclick = () => confirm("This room is recorded: what you say on stage is published. Go on stage?") && send("take_stage", { consent: true });
+  $("mute").onclick = () => send("mute");
+  $("unmute").onclick = () => send("unmute");
+  $("leave-stage").onclick = () => send("leave_stage");
+  $("leave").onclick = () => { client.ws && client.ws.close(); leaveMedia(); notice("You left the room."); };
+  $("clip").onclick = () => { send("clip", { title: "" }); notice("Clipped: the last 30 seconds become a soundbite."); };
+  $("marker").onclick = () => { const title = prompt("The new topic:"); if (title && title.trim()) send("marker", { title: title.trim() }); };
+  $("off-record-on").onclick = () => send("off_record", { on: true });
+  $("off-record-off").onclick = () => send("off_record", { on: false });
+  $("end-room").onclick = () => confirm("End the room for everyone?") && send("end_room");
+  $("invite-dialog").addEventListener("close", () => {
+    const accepted = $("invite-dialog").returnValue === "accept";
+    if (accepted && !$("consent").checked) { notice("Taking the stage needs your consent to the recording."); send("decline_invite"); return; }
+    send(accepted ? "accept_invite" : "decline_invite", accepted ? { consent: true } : {});
+  });
+  $("door").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try { connect(await guestToken($("guest-name").value)); } catch (error) { notice(error.message); }
+  });
+  document.addEventListener("click", () => document.querySelectorAll("#audio audio").forEach((a) => a.play().catch(() => {})));
+}
+
+wire();
+const token = tokenFromLink();
+if (token) connect(token);
+else if (section.dataset.status === "live" && canBeGuest()) $("door").hidden = false;
+else if (section.dataset.status === "scheduled") notice("This room has not started yet.");

@@ -1,0 +1,339 @@
+"""Capture: what aiortc speakers say on stage is archived as Ogg/Opus and becomes the episode.
+
+The speakers send Ogg/Opus files' packets unencoded, so the archive can be checked against
+exactly what was sent: its duration, with packet loss kept as gaps of the right length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from capture.ogg_opus import OggOpusWriter
+from live.bot import Bot, OpusFile
+from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop, write_wav
+
+pytestmark = pytest.mark.timeout(400)
+
+
+def decoded_seconds(path: Path) -> float:
+    with av.open(str(path)) as container:
+        return sum(frame.samples for frame in container.decode(audio=0)) / 48_000
+
+
+def episode_status(live: LiveServer, room_id: int, timeout: float = 240) -> str | None:
+    """The room's episode once the pipeline is done with it (published or failed)."""
+    deadline, status = time.monotonic() + timeout, None
+    while time.monotonic() < deadline and status not in ("published", "failed"):
+        time.sleep(1)
+        with live.db() as db:
+            row = db.execute("SELECT status FROM episodes WHERE room_id=?", (room_id,)).fetchone()
+        status = row[0] if row else None
+    return status
+
+
+def test_a_gap_in_the_packets_stays_a_gap(tmp_path: Path, opus_speech: Path) -> None:
+    with av.open(str(opus_speech)) as source:
+        packets = [bytes(p) for p in source.demux(audio=0) if p.size]
+    writer = OggOpusWriter(tmp_path / "gap.opus")
+    for index, payload in enumerate(packets):
+        if not 40 <= index < 70:  # 600 ms lost
+            writer.write(payload, index * 960)
+    writer.close()
+    assert abs(decoded_seconds(tmp_path / "gap.opus") - len(packets) * 0.02) <= 0.05
+
+
+@pytest.fixture(scope="module")
+def recording_server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    """A server with its embedded worker: rooms end in published episodes."""
+    data_dir = tmp_path_factory.mktemp("capture") / "data"
+    port = free_port()
+    roomcast = Roomcast(roomcast_env(data_dir, port), data_dir)
+    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+    server = start_server(roomcast, port)
+    yield LiveServer(server, roomcast, creator)
+    stop(server.process)
+
+
+def lossy(bot: Bot, rate: float, burst_every: int = 150, burst: int = 8) -> None:
+    """Drop the bot's outgoing RTP: `rate` at random, plus a burst of `burst` packets now and then."""
+    transport = bot._mic.sender.transport
+    send_rtp = transport._send_rtp
+    counter = {"n": 0}
+    chance = random.Random(7)
+
+    async def maybe_send(data: bytes) -> None:
+        if 128 <= data[0] < 192 and not 192 <= data[1] <= 223:  # RTP, not RTCP
+            counter["n"] += 1
+            if chance.random() < rate or counter["n"] % burst_every < burst:
+                return
+        await send_rtp(data)
+
+    transport._send_rtp = maybe_send
+
+
+@pytest.fixture(scope="module")
+def secret_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("secret")
+    wav, opus = directory / "secret.wav", directory / "secret.opus"
+    subprocess.run(["espeak-ng", "-w", str(wav), "Between us: the zebra plans to climb the volcano."], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
+                    "-b:a", "32k", str(opus)], check=True)
+    return opus
+
+
+def test_a_live_room_is_archived_and_published(recording_server: LiveServer, opus_speech: Path,
+                                               secret_speech: Path) -> None:
+    live = recording_server
+    room_id, host_token = live.open_room(title="Captured live", host_name="Hank")
+    hank_voice, gus_voice = OpusFile(str(opus_speech)), OpusFile(str(secret_speech))
+
+    async def scenario() -> None:
+        hank = Bot(live.ws(room_id), host_token, voice=lambda: hank_voice)
+        gus = Bot(live.ws(room_id), live.token(room_id, "gus"), voice=lambda: gus_voice)
+        for bot in (hank, gus):
+            await bot.join()
+            await bot.negotiate()
+            await bot.connected()
+        assert hank.state["recording"] is True
+        await hank.send("marker", title="Rivers and mountains")
+        await hank.send("take_stage", consent=True)
+        await asyncio.sleep(0.5)
+        lossy(hank, rate=0.05)
+        await asyncio.sleep(7)  # hank's speech is about 6 s
+        await hank.send("off_record", on=True)
+        await gus.wait_state(lambda s: s["off_record"])
+        await hank.send("invite", identity="gus")
+        await gus.expect("invited")
+        await gus.send("accept_invite", consent=True)
+        await asyncio.sleep(6)  # gus's secret is about 3 s
+        await hank.send("off_record", on=False)
+        await gus.send("clip", title="The secret")
+        await gus.send("off_record", on=True)
+        assert (await gus.expect("error"))["code"] == "forbidden"
+        await asyncio.sleep(1)
+        await hank.send("end_room")
+        await hank.expect("ended")
+        for bot in (hank, gus):
+            await bot.close()
+
+    asyncio.run(scenario())
+    sent = {"host-talk": len(hank_voice.packets) * 0.02, "gus": len(gus_voice.packets) * 0.02}
+
+    assert episode_status(live, room_id) == "published"
+
+    with live.db() as db:
+        tracks = db.execute("SELECT p.identity, t.media_key, t.duration_s, t.offset_s FROM tracks t "
+                            "JOIN participants p ON p.id = t.participant_id WHERE t.room_id=?", (room_id,)).fetchall()
+        words = " ".join(row[0] for row in db.execute(
+            "SELECT s.text FROM transcript_segments s JOIN episodes e ON e.id = s.episode_id WHERE e.room_id=?",
+            (room_id,))).lower()
+        kinds = [row[0] for row in db.execute("SELECT kind FROM room_events WHERE room_id=? ORDER BY id", (room_id,))]
+        chapters_key = db.execute("SELECT chapters_key FROM episodes WHERE room_id=?", (room_id,)).fetchone()[0]
+    media = live.roomcast.data_dir / "media"
+    for identity, key, duration, _ in tracks:
+        # the speaker's whole speech, packet loss kept as gaps: within 50 ms of what was sent
+        assert abs(decoded_seconds(media / key) - sent[identity]) <= 0.05, (identity, key)
+        assert abs(duration - sent[identity]) <= 0.05
+    offsets = {identity: offset for identity, _, _, offset in tracks}
+    assert offsets["gus"] - offsets["host-talk"] > 6  # gus came on after hank had finished
+    # archived, but off the record: not in the episode's transcript
+    assert "fox" in words and "mountains" in words
+    assert "zebra" not in words and "volcano" not in words
+    assert {"marker", "clip", "off_record_start", "off_record_end", "consent", "stage_join"} <= set(kinds)
+    assert "Rivers and mountains" in (media / chapters_key).read_text()
+
+
+def test_a_crash_loses_at_most_a_second(tmp_path: Path, opus_speech: Path) -> None:
+    data_dir, port = tmp_path / "data", free_port()
+    roomcast = Roomcast(roomcast_env(data_dir, port), data_dir)
+    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+    live = LiveServer(start_server(roomcast, port), roomcast, creator)
+    room_id, host_token = live.open_room(title="Cut short")
+    voice = OpusFile(str(opus_speech), loop=True)
+
+    async def speak_until_the_crash() -> float:
+        hank = Bot(live.ws(room_id), host_token, voice=lambda: voice)
+        await hank.join()
+        await hank.negotiate()
+        await hank.connected()
+        await hank.send("take_stage", consent=True)
+        await asyncio.sleep(8)
+        live.server.process.kill()  # kill -9, in the middle of a sentence
+        spoken = len(voice.packets) * 0.02
+        await hank.close()
+        return spoken
+
+    spoken = asyncio.run(speak_until_the_crash())
+    live.server.process.wait()
+    restarted = start_server(roomcast, port)
+    try:
+        assert episode_status(live, room_id) == "published"
+        with live.db() as db:
+            room_status = db.execute("SELECT status FROM rooms WHERE id=?", (room_id,)).fetchone()[0]
+            keys = [row[0] for row in db.execute("SELECT media_key FROM tracks WHERE room_id=?", (room_id,))]
+        archived = sum(decoded_seconds(data_dir / "media" / key) for key in keys)
+        assert room_status == "interrupted"
+        assert spoken - 1.0 <= archived <= spoken + 0.05, (spoken, archived)
+    finally:
+        stop(restarted.process)
+
+
+def test_the_creator_lists_downloads_and_deletes_the_archive(recording_server: LiveServer,
+                                                              opus_speech: Path, tmp_path: Path) -> None:
+    live = recording_server
+    room_id, host_token = live.open_room(title="Archive me")
+    voice = OpusFile(str(opus_speech))
+
+    async def scenario() -> None:
+        hank = Bot(live.ws(room_id), host_token, voice=lambda: voice)
+        await hank.join()
+        await hank.negotiate()
+        await hank.connected()
+        await hank.send("take_stage", consent=True)
+        await asyncio.sleep(2)
+        with live.server.client() as client:  # not while the room is live
+            assert client.delete(f"/api/rooms/{room_id}/archive",
+                                 headers={"Authorization": f"Bearer {live.creator}"}).status_code == 409
+        await asyncio.sleep(5)
+        await hank.send("end_room")
+        await hank.expect("ended")
+        await hank.close()
+
+    asyncio.run(scenario())
+    auth = {"Authorization": f"Bearer {live.creator}"}
+    with live.server.client() as client:
+        assert client.get(f"/api/rooms/{room_id}/archive").status_code == 401
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:  # deleting waits for the episode
+            archive = client.get(f"/api/rooms/{room_id}/archive", headers=auth).json()
+            if client.delete(f"/api/rooms/{room_id}/archive", headers=auth).status_code != 409:
+                break
+            segment = archive["segments"][0]
+            download = client.get(segment["download"], headers=auth)
+            time.sleep(1)
+        assert archive["bytes"] == sum(s["size_bytes"] for s in archive["segments"]) > 0
+        assert archive["disk_free_bytes"] > 0 and segment["identity"] == "host-talk"
+        assert download.status_code == 200 and download.headers["content-type"] == "audio/ogg"
+        (tmp_path / "segment.opus").write_bytes(download.content)
+        assert abs(decoded_seconds(tmp_path / "segment.opus") - len(voice.packets) * 0.02) <= 0.05
+        assert client.get(f"/api/rooms/{room_id}/archive", headers=auth).json()["segments"] == []
+        assert client.get(segment["download"], headers=auth).status_code == 404
+    assert not (live.roomcast.data_dir / "media" / f"rooms/{room_id}/archive").exists()
+
+
+@pytest.fixture(scope="module")
+def click(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four seconds of near-silence with one sharp click at 2.5 s, as Ogg/Opus."""
+    directory = tmp_path_factory.mktemp("click")
+    samples = np.random.default_rng(1).normal(0, 0.002, 4 * 48_000).astype(np.float32)
+    samples[120_000:120_096] = 0.9
+    wav, opus = directory / "click.wav", directory / "click.opus"
+    write_wav(wav, samples, rate=48_000)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-c:a", "libopus", "-b:a", "64k", str(opus)],
+                   check=True)
+    return opus
+
+
+def click_at(path: Path) -> float:
+    with av.open(str(path)) as container:
+        audio = np.concatenate([frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)])
+    return int(np.argmax(np.abs(audio))) / 48_000
+
+
+def test_a_click_heard_by_two_speakers_lines_up_within_20_ms(recording_server: LiveServer, click: Path) -> None:
+    """Two speakers start at different moments; the archive puts both tracks on one clock."""
+    live = recording_server
+    room_id, host_token = live.open_room(title="Click")
+    voices = {"host-talk": OpusFile(str(click)), "cam": OpusFile(str(click))}
+
+    async def scenario() -> None:
+        hank = Bot(live.ws(room_id), host_token, voice=lambda: voices["host-talk"])
+        cam = Bot(live.ws(room_id), live.token(room_id, "cam", "speaker"), voice=lambda: voices["cam"])
+        for bot in (hank, cam):
+            await bot.join()
+            await bot.negotiate()
+            await bot.connected()
+        await hank.send("take_stage", consent=True)
+        await asyncio.sleep(1.3)
+        await cam.send("take_stage", consent=True)
+        await asyncio.sleep(6)
+        await hank.send("end_room")
+        await hank.expect("ended")
+        for bot in (hank, cam):
+            await bot.close()
+
+    asyncio.run(scenario())
+    time.sleep(1)
+    with live.db() as db:
+        tracks = {identity: (key, offset) for identity, key, offset in db.execute(
+            "SELECT p.identity, t.media_key, t.offset_s FROM tracks t JOIN participants p ON p.id = t.participant_id "
+            "WHERE t.room_id=?", (room_id,))}
+    media = live.roomcast.data_dir / "media"
+    on_the_room_clock = {who: offset + click_at(media / key) for who, (key, offset) in tracks.items()}
+    # the same click in the same file: they were played ``started`` apart, so they must lie that far apart
+    started = voices["host-talk"]._started - voices["cam"]._started
+    assert abs((on_the_room_clock["host-talk"] - on_the_room_clock["cam"]) - started) <= 0.020
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # noqa: ANN201
+    """A 96 KiB filesystem for the media: about twenty seconds of one speaker."""
+    mount_point = tmp_path / "media"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(mount_point)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("needs to mount a small tmpfs (root)")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_a_full_disk_stops_recording_cleanly_and_the_room_goes_on(tmp_path: Path, small_disk: Path,
+                                                                  opus_speech: Path) -> None:
+    data_dir, port = tmp_path / "data", free_port()
+    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_MEDIA_DIR=str(small_disk),
+                                     ROOMCAST_EMBEDDED_WORKER="false"), data_dir)
+    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+    live = LiveServer(start_server(roomcast, port), roomcast, creator)
+    room_id, host_token = live.open_room(title="Filling up")
+
+    async def scenario() -> None:
+        hank = Bot(live.ws(room_id), host_token, voice=lambda: OpusFile(str(opus_speech), loop=True))
+        ear = Bot(live.ws(room_id), live.token(room_id, "ear"))
+        for bot in (hank, ear):
+            await bot.join()
+            await bot.negotiate()
+            await bot.connected()
+        await hank.send("take_stage", consent=True)
+        warning = await hank.expect("warning", timeout=60)
+        assert warning["code"] == "recording_stopped" and "space" in warning["message"].lower()
+        await hank.wait_state(lambda s: s["recording"] is False)
+        before = ear.packets_heard  # the room stays live: the stage is still heard
+        await asyncio.sleep(1.5)
+        assert ear.packets_heard - before > 50
+        await hank.send("ping")
+        await hank.expect("pong")
+        await hank.send("end_room")
+        await hank.expect("ended")
+        for bot in (hank, ear):
+            await bot.close()
+
+    try:
+        asyncio.run(scenario())
+        time.sleep(1)
+        with live.db() as db:
+            key, duration = db.execute("SELECT media_key, duration_s FROM tracks WHERE room_id=?", (room_id,)).fetchone()
+        # what was written stays valid: it decodes, as long as the database says
+        assert duration > 5 and abs(decoded_seconds(small_disk / key) - duration) <= 0.25
+    finally:
+        stop(live.server.process)
