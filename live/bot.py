@@ -90,6 +90,9 @@ class Bot:
         self.speaking: list[str] = []
         self.errors: list[dict] = []
         self.inbox: asyncio.Queue[dict] = asyncio.Queue()
+        # Answers have their own queue: a test waiting on the inbox for something else must
+        # not skip past the answer a renegotiation in the background is waiting for.
+        self._answers: asyncio.Queue[dict] = asyncio.Queue()
         self.heard: dict[int, int] = defaultdict(int)  # slot -> packets
         self.payloads: dict[int, list[bytes]] = defaultdict(list)
         self.first_packet_at: float | None = None
@@ -153,6 +156,9 @@ class Bot:
                     self.errors.append(message)
                 elif kind == "renegotiate":
                     asyncio.create_task(self._renegotiate(message["publish"], message["slots"]))
+                elif kind == "answer":
+                    await self._answers.put(message)
+                    continue
                 await self.inbox.put(message)
 
     # --- media ----------------------------------------------------------------------------
@@ -171,8 +177,10 @@ class Bot:
                 self._mic.sender.replaceTrack(self._mic_track)
             self._mic.direction = "sendonly" if publish and self._mic_track is not None else "inactive"
             await self.pc.setLocalDescription(await self.pc.createOffer())
+            while not self._answers.empty():
+                self._answers.get_nowait()  # a late answer to an offer that timed out
             await self.send("offer", sdp=self.pc.localDescription.sdp)
-            answer = await self.expect("answer", timeout=20)
+            answer = await asyncio.wait_for(self._answers.get(), 20)
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
             for index, transceiver in enumerate(self._slots):
                 self._tap(index, transceiver.receiver)

@@ -245,15 +245,21 @@ class LiveRoom:
         """Five times a second: who is speaking, and whether recording still runs."""
         while True:
             await asyncio.sleep(0.2)
-            self._watch_recording()
-            now = time.monotonic()
-            speaking = frozenset(
-                identity for identity, at in self.last_loud.items()
-                if now - at < SPEAKING_HOLD_S and identity in self.stage.members and self.stage.members[identity].publishes
-            )
-            if speaking != self.speaking:
-                self.speaking = speaking
-                self.broadcast(p.server_message("speaking", identities=sorted(speaking)))
+            try:
+                self._watch_recording()
+                self._watch_speaking()
+            except Exception:  # a bug here must not silence the room's indicators for good
+                log.exception("room %s: watching the room failed", self.id)
+
+    def _watch_speaking(self) -> None:
+        now = time.monotonic()
+        speaking = frozenset(
+            identity for identity, at in self.last_loud.items()
+            if now - at < SPEAKING_HOLD_S and identity in self.stage.members and self.stage.members[identity].publishes
+        )
+        if speaking != self.speaking:
+            self.speaking = speaking
+            self.broadcast(p.server_message("speaking", identities=sorted(speaking)))
 
     def _watch_recording(self) -> None:
         problem = self.sink.problem(self.id)

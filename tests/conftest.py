@@ -172,8 +172,24 @@ class Server:
         return httpx.Client(base_url=self.base_url, timeout=30)
 
 
+SERVER_LOGS: list[Path] = []  # every server a test started, newest last: shown when a test fails
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    """A failing test carries the end of the logs of the servers it may have talked to."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for log in SERVER_LOGS[-2:]:
+            if log.exists():
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-80:])
+                report.sections.append((f"server log {log.name} (last 80 lines)", tail))
+
+
 def start_server(roomcast: Roomcast, port: int) -> Server:
     log = roomcast.data_dir.parent / f"serve-{port}.log"
+    SERVER_LOGS.append(log)
     process = roomcast.spawn("serve", "--port", str(port), log=log)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
