@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,28 +33,23 @@ log = logging.getLogger(__name__)
 SEGMENT_S = 300.0
 MAX_FILLED_GAP = RATE  # a second of loss is concealed; a longer silence starts a new segment
 BATCH_S = 0.2  # packets wait this long to be muxed together; with 200 ms pages, on disk within 0.4 s
+# One thread, so the database work is done in the order it was asked for: a segment's row is
+# written before anything that updates it, and the event loop never waits for the database.
 records = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-records")
-# The room's clock runs on the monotonic clock, set against the wall clock once: a jump of the
-# system clock (NTP stepping it, say) during a room must not move its tracks apart.
-WALL_AT_MONOTONIC_ZERO = time.time() - time.monotonic()
-
-
-def wall_now() -> float:
-    return WALL_AT_MONOTONIC_ZERO + time.monotonic()
 
 
 @dataclass
 class Segment:
-    track_id: int
+    track_id: Future[int]  # the Track row, being written in the records thread
     key: str
     writer: OggOpusWriter
     first_timestamp: int  # extended RTP timestamp of the segment's first sample
     start_s: float  # on the room's clock: the earliest any packet's arrival puts the first sample
 
-    def add(self, payload: bytes, pts: int, arrival_s: float) -> None:
+    def add(self, payload: bytes, pts: int, at_s: float) -> None:
         self.writer.write(payload, pts)
         # The packet that waited least in the network gives the truest start (jitter only delays).
-        self.start_s = min(self.start_s, arrival_s - pts / RATE)
+        self.start_s = min(self.start_s, at_s - pts / RATE)
 
 
 @dataclass
@@ -83,7 +77,6 @@ class RoomArchive:
     def __init__(self) -> None:
         self.store = get_media_store()
         self.stints: dict[tuple[int, str], Stint] = {}
-        self.room_started: dict[int, float] = {}
         self.problems: dict[int, str] = {}
         self.inbox: list[tuple[int, str, RtpPacket, float]] = []
         self._drain_scheduled = False
@@ -91,9 +84,9 @@ class RoomArchive:
     def problem(self, room_id: int) -> str | None:
         return self.problems.get(room_id)
 
-    def write(self, room_id: int, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
+    def write(self, room_id: int, identity: str, packet: RtpPacket, at_s: float) -> None:
         """Noted now, written within 200 ms: muxing a batch costs a fraction of muxing packet by packet."""
-        self.inbox.append((room_id, identity, packet, wall_now()))
+        self.inbox.append((room_id, identity, packet, at_s))
         if not self._drain_scheduled:
             self._drain_scheduled = True
             try:
@@ -104,15 +97,15 @@ class RoomArchive:
     def drain(self) -> None:
         self._drain_scheduled = False
         batch, self.inbox = self.inbox, []
-        for room_id, identity, packet, arrival_s in batch:
+        for room_id, identity, packet, at_s in batch:
             if room_id in self.problems:
                 continue
             try:
-                self._write(room_id, identity, packet, arrival_s)
+                self._write(room_id, identity, packet, at_s)
             except OSError as error:  # a full disk, most likely: the room goes on, unrecorded
                 self._stop_recording(room_id, error)
 
-    def _write(self, room_id: int, identity: str, packet: RtpPacket, arrival_s: float) -> None:
+    def _write(self, room_id: int, identity: str, packet: RtpPacket, at_s: float) -> None:
         stint = self.stints.get((room_id, identity))
         if stint is None:
             stint = self.stints[(room_id, identity)] = Stint(identity)
@@ -129,8 +122,8 @@ class RoomArchive:
                 self._close(stint)
                 segment = None
         if segment is None:
-            segment = self._open(room_id, stint, timestamp, arrival_s)
-        segment.add(packet.payload, timestamp - segment.first_timestamp, arrival_s - self._started(room_id))
+            segment = self._open(room_id, stint, timestamp, at_s)
+        segment.add(packet.payload, timestamp - segment.first_timestamp, at_s)
         stint.last_timestamp = timestamp
 
     def stop(self, room_id: int, identity: str) -> None:
@@ -171,14 +164,13 @@ class RoomArchive:
         records.submit(hand_to_pipeline, room_id).add_done_callback(_log_failure)
 
     # --- segments -------------------------------------------------------------------------
-    def _open(self, room_id: int, stint: Stint, first_timestamp: int, arrival_s: float) -> Segment:
-        start_s = arrival_s - self._started(room_id)
+    def _open(self, room_id: int, stint: Stint, first_timestamp: int, start_s: float) -> Segment:
         key = f"rooms/{room_id}/archive/{slugify(stint.identity, 'speaker')}/{stint.count:04d}.opus"
         stint.count += 1
         path = self.store.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # The row first: whatever happens to the file, the room knows the segment exists.
-        track_id = records.submit(add_track, room_id, stint.identity, key, start_s).result()
+        # The row is asked for first: a crash finds every segment but one opened in its last moments.
+        track_id = records.submit(add_track, room_id, stint.identity, key, start_s)
         segment = Segment(track_id, key, OggOpusWriter(path), first_timestamp, start_s)
         stint.segment = segment
         return segment
@@ -192,19 +184,8 @@ class RoomArchive:
         records.submit(finish_track, segment.track_id, segment.writer.duration_s, size,
                        segment.start_s).add_done_callback(_log_failure)
 
-    def _started(self, room_id: int) -> float:
-        if room_id not in self.room_started:
-            self.room_started[room_id] = records.submit(room_start, room_id).result()
-        return self.room_started[room_id]
-
 
 # --- the database side (in the capture-records thread) --------------------------------------
-def room_start(room_id: int) -> float:
-    with session_scope() as session:
-        room = session.get(Room, room_id)
-        return (room.started_at or room.created_at).timestamp()
-
-
 def add_track(room_id: int, identity: str, key: str, start_s: float) -> int:
     with session_scope() as session:
         person = session.scalars(
@@ -220,13 +201,13 @@ def add_track(room_id: int, identity: str, key: str, start_s: float) -> int:
         return track.id
 
 
-def finish_track(track_id: int, duration_s: float, size: int, start_s: float) -> None:
+def finish_track(track_id: Future[int], duration_s: float, size: int, start_s: float) -> None:
     with session_scope() as session:
-        track = session.get(Track, track_id)
+        track = session.get(Track, track_id.result())  # done: it ran before, in this thread
         track.duration_s, track.size_bytes, track.offset_s = round(duration_s, 4), size, round(max(start_s, 0.0), 4)
 
 
-def settle_track(track_id: int, path: str, start_s: float) -> None:
+def settle_track(track_id: Future[int], path: str, start_s: float) -> None:
     """A segment cut short by an error: its length is what can be read back."""
     import av
 

@@ -23,6 +23,7 @@ from live import records
 from live.forwarding import OutgoingSlot, ntp_now
 from live.peers import NegotiationError, Peer
 from live.stage import Event, Member, Refused, Stage
+from roomcast import clock
 from roomcast.packets import NoCapture, PacketSink
 from roomcast.settings import get_settings
 
@@ -87,7 +88,7 @@ class LiveRoom:
         settings = get_settings()
         self.id = facts.id
         self.stage = Stage(facts.id, facts.title, facts.access.value, settings.max_stage, blocked=set(facts.blocked))
-        self.started_wall = started_at
+        self.zero = clock.from_wall(started_at)  # the room's start on the room clock
         self.sink = sink or NoCapture()
         self.connections: dict[str, Connection] = {}
         self.routes: list[list[OutgoingSlot]] = []
@@ -208,7 +209,7 @@ class LiveRoom:
         now, ntp = time.monotonic(), ntp_now()
         for slot in self.routes[member.slot]:
             slot.forward(packet, now, ntp)
-        self.sink.write(self.id, identity, packet, arrival_time_ms)
+        self.sink.write(self.id, identity, packet, self.elapsed_s())
         level = packet.extensions.audio_level
         if (level[1] < SPEAKING_LEVEL) if level is not None else len(packet.payload) >= SPEAKING_BYTES:
             self.last_loud[identity] = now
@@ -284,9 +285,13 @@ class LiveRoom:
         self._ask_renegotiation()
         self.broadcast(p.server_message("state", room=self.snapshot()))
         members = list(self.stage.members.values())
-        at_s = time.time() - self.started_wall
+        at_s = self.elapsed_s()
         asyncio.get_running_loop().run_in_executor(
             records.records_executor, records.record, self.id, at_s, events, members, set(self.stage.blocked))
+
+    def elapsed_s(self) -> float:
+        """Where the room is on its timeline, which clock steps do not move."""
+        return clock.now() - self.zero
 
     def snapshot(self) -> p.RoomSnapshot:
         recording = not self.stage.ended and self.sink.problem(self.id) is None

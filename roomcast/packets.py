@@ -13,8 +13,9 @@ from aiortc.rtp import RtpPacket
 
 
 class PacketSink(Protocol):
-    def write(self, room_id: int, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
-        """One forwarded packet: untouched Opus payload, the speaker's RTP timestamp and SSRC."""
+    def write(self, room_id: int, identity: str, packet: RtpPacket, at_s: float) -> None:
+        """One forwarded packet (untouched Opus payload, the speaker's RTP timestamp and SSRC),
+        arrived ``at_s`` seconds into the room, on its clock (``roomcast.clock``)."""
 
     def stop(self, room_id: int, identity: str) -> None:
         """The speaker's track ended for now (left the stage, muted, disconnected)."""
@@ -29,7 +30,7 @@ class PacketSink(Protocol):
 class NoCapture:
     """Used where nothing is archived (tests of forwarding alone, the SFU benchmark)."""
 
-    def write(self, room_id: int, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
+    def write(self, room_id: int, identity: str, packet: RtpPacket, at_s: float) -> None:
         pass
 
     def stop(self, room_id: int, identity: str) -> None:

@@ -337,3 +337,59 @@ def test_a_full_disk_stops_recording_cleanly_and_the_room_goes_on(tmp_path: Path
         assert duration > 5 and abs(decoded_seconds(small_disk / key) - duration) <= 0.25
     finally:
         stop(live.server.process)
+
+
+def test_a_step_of_the_system_clock_moves_nothing_on_the_timeline(tmp_path: Path, click: Path) -> None:
+    """NTP (or an operator) steps the server's wall clock ten minutes ahead mid-room: tracks
+    stay aligned and events stay where they happened."""
+    data_dir, port, step = tmp_path / "data", free_port(), tmp_path / "clock-step"
+    step.write_text("0")
+    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false",
+                                     PYTHONPATH=str(Path(__file__).parent / "stepped_clock"),
+                                     ROOMCAST_TEST_CLOCK_STEP_FILE=str(step)), data_dir)
+    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+    live = LiveServer(start_server(roomcast, port), roomcast, creator)
+    room_id, host_token = live.open_room(title="Stepped")
+    voices = {"host-talk": OpusFile(str(click)), "cam": OpusFile(str(click))}
+    marker_sent: list[float] = []
+
+    async def scenario() -> None:
+        hank = Bot(live.ws(room_id), host_token, voice=lambda: voices["host-talk"])
+        cam = Bot(live.ws(room_id), live.token(room_id, "cam", "speaker"), voice=lambda: voices["cam"])
+        for bot in (hank, cam):
+            await bot.join()
+            await bot.negotiate()
+            await bot.connected()
+        await hank.send("take_stage", consent=True)
+        await asyncio.sleep(1.0)
+        step.write_text("600")
+        await asyncio.sleep(0.5)
+        await cam.send("take_stage", consent=True)
+        await asyncio.sleep(1.0)
+        marker_sent.append(time.monotonic() - voices["host-talk"]._started)
+        await hank.send("marker", title="After the step")
+        await asyncio.sleep(5)
+        await hank.send("end_room")
+        await hank.expect("ended")
+        for bot in (hank, cam):
+            await bot.close()
+
+    try:
+        asyncio.run(scenario())
+        time.sleep(1)
+        with live.db() as db:
+            tracks = {identity: (key, offset) for identity, key, offset in db.execute(
+                "SELECT p.identity, t.media_key, t.offset_s FROM tracks t JOIN participants p "
+                "ON p.id = t.participant_id WHERE t.room_id=?", (room_id,))}
+            marker_at = db.execute("SELECT at_s FROM room_events WHERE room_id=? AND kind='marker'",
+                                   (room_id,)).fetchone()[0]
+        media = data_dir / "media"
+        on_the_room_clock = {who: offset + click_at(media / key) for who, (key, offset) in tracks.items()}
+        started = voices["host-talk"]._started - voices["cam"]._started
+        assert abs((on_the_room_clock["host-talk"] - on_the_room_clock["cam"]) - started) <= 0.020
+        # the host's first packet and the marker: as far apart on the timeline as they were sent
+        hank_start = tracks["host-talk"][1]
+        assert abs((marker_at - hank_start) - marker_sent[0]) <= 0.5, (marker_at, hank_start, marker_sent)
+    finally:
+        stop(live.server.process)
