@@ -49,7 +49,9 @@ class Segment:
     def add(self, payload: bytes, pts: int, at_s: float) -> None:
         self.writer.write(payload, pts)
         # The packet that waited least in the network gives the truest start (jitter only delays).
-        self.start_s = min(self.start_s, at_s - pts / RATE)
+        start_s = at_s - pts / RATE
+        if start_s < self.start_s:
+            self.start_s = start_s
 
 
 @dataclass

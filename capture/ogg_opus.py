@@ -33,6 +33,11 @@ def packet_samples(payload: bytes) -> int:
     return FRAME_SAMPLES[toc >> 3] * max(frames, 1)
 
 
+# Packets of one or two frames (all but code 3) take their duration from the TOC byte alone:
+# looked up, since this runs for every packet of every speaker.
+SAMPLES_BY_TOC = {toc: packet_samples(bytes([toc])) for toc in range(256) if toc & 0x3 != 3}
+
+
 def opus_head(channels: int = 1, pre_skip: int = 0) -> bytes:
     """The identification header (RFC 7845 section 5.1): mapping family 0, no gain."""
     return b"OpusHead" + struct.pack("<BBHIhB", 1, channels, pre_skip, RATE, 0, 0)
@@ -46,19 +51,20 @@ class OggOpusWriter:
                                   options={"page_duration": str(PAGE_US), "flush_packets": "1"})
         self._stream = self._container.add_stream("libopus", rate=RATE)
         self._stream.codec_context.extradata = opus_head()
-        self._stream.time_base = fractions.Fraction(1, RATE)
+        self._stream.time_base = self._time_base = fractions.Fraction(1, RATE)  # the getter makes a new one
 
     def write(self, payload: bytes, pts: int) -> None:
         """One packet at ``pts`` samples; earlier gaps are filled with concealed 20 ms frames."""
         while self.samples + 960 <= pts:
             self._mux(LOST_FRAME, self.samples, 960)
-        self._mux(payload, pts, packet_samples(payload))
+        duration = SAMPLES_BY_TOC.get(payload[0]) if payload else None
+        self._mux(payload, pts, duration or packet_samples(payload))
 
     def _mux(self, payload: bytes, pts: int, duration: int) -> None:
         packet = av.Packet(payload)
         packet.pts = packet.dts = pts
         packet.duration = duration
-        packet.time_base = self._stream.time_base
+        packet.time_base = self._time_base
         packet.stream = self._stream
         self._container.mux(packet)
         self.samples = pts + duration
