@@ -51,6 +51,10 @@ class SwitchedArchive:
             stint.segment.first_timestamp = extended - stint.segment.writer.samples
             stint.last_timestamp = extended
 
+    def sender_report(self, room_id: int, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
+        if self.on:
+            self.archive.sender_report(room_id, identity, ssrc, ntp_s, rtp_timestamp)
+
     def stop(self, room_id: int, identity: str) -> None:
         self.archive.stop(room_id, identity)
 

@@ -4,7 +4,9 @@ Each stint of a speaker (on stage and unmuted, until they mute, leave the stage 
 run of Ogg/Opus segments under ``rooms/{room}/archive/``. A segment starts where its first
 packet arrived on the room's clock; inside it, packets sit at their RTP timestamps, so lost
 packets stay gaps of the right length (concealed frames) instead of collapsing. A gap over a
-second, or five minutes of audio, starts a new segment. Each segment is a ``Track`` row
+second, or five minutes of audio, starts a new segment. So does a speaker's sample clock
+drifting 10 ms from real time, as their RTCP sender reports tell: a sound card a hundred
+parts per million off would otherwise move the end of a five-minute segment by 30 ms. Each segment is a ``Track`` row
 from the moment it opens, so the room's end, or a crash, finds all of them. Packets are
 noted as they come and muxed together every 200 ms: PyAV called for each packet in turn, its
 code cold every time, cost several times more than the same work done in one pass.
@@ -32,6 +34,7 @@ from roomcast.text import slugify
 log = logging.getLogger(__name__)
 SEGMENT_S = 300.0
 MAX_FILLED_GAP = RATE  # a second of loss is concealed; a longer silence starts a new segment
+DRIFT_LIMIT_S = 0.010  # a sample clock this far off real time, since the segment began: a new one
 BATCH_S = 0.2  # packets wait this long to be muxed together; with 200 ms pages, on disk within 0.4 s
 # One thread, so the database work is done in the order it was asked for: a segment's row is
 # written before anything that updates it, and the event loop never waits for the database.
@@ -45,11 +48,13 @@ class Segment:
     writer: OggOpusWriter
     first_timestamp: int  # extended RTP timestamp of the segment's first sample
     start_s: float  # on the room's clock: the earliest any packet's arrival puts the first sample
+    drift_at_start_s: float = 0.0  # the speaker's clock drift (see Stint) when the segment began
 
-    def add(self, payload: bytes, pts: int, at_s: float) -> None:
+    def add(self, payload: bytes, pts: int, at_s: float, drift_s: float) -> None:
         self.writer.write(payload, pts)
-        # The packet that waited least in the network gives the truest start (jitter only delays).
-        start_s = at_s - pts / RATE
+        # The packet that waited least in the network gives the truest start (jitter only delays);
+        # its media time is taken back to real time by what the sender's clock drifted since.
+        start_s = at_s - pts / RATE + (drift_s - self.drift_at_start_s)
         if start_s < self.start_s:
             self.start_s = start_s
 
@@ -63,6 +68,19 @@ class Stint:
     last_timestamp: int | None = None  # extended (unwrapped) RTP timestamp
     segment: Segment | None = None
     count: int = 0  # segments so far, for file names
+    clock_origin: tuple[float, int] | None = None  # the stream's first sender report: (NTP s, RTP ts)
+    drift_s: float = 0.0  # how far the sample clock has run ahead of the sender's real time since
+
+    def new_stream(self, ssrc: int) -> None:
+        self.ssrc, self.last_timestamp, self.clock_origin, self.drift_s = ssrc, None, None, 0.0
+
+    def report(self, ntp_s: float, rtp_timestamp: int) -> None:
+        timestamp = self.extend(rtp_timestamp)
+        if self.clock_origin is None:
+            self.clock_origin = (ntp_s, timestamp)
+        else:
+            ntp_origin, timestamp_origin = self.clock_origin
+            self.drift_s = (timestamp - timestamp_origin) / RATE - (ntp_s - ntp_origin)
 
     def extend(self, timestamp: int) -> int:
         if self.last_timestamp is None:
@@ -113,20 +131,26 @@ class RoomArchive:
             stint = self.stints[(room_id, identity)] = Stint(identity)
         if packet.ssrc != stint.ssrc:  # a new stream (renegotiated, reconnected): its own segment
             self._close(stint)
-            stint.ssrc, stint.last_timestamp = packet.ssrc, None
+            stint.new_stream(packet.ssrc)
         timestamp = stint.extend(packet.timestamp)
         segment = stint.segment
         if segment is not None:
             pts = timestamp - segment.first_timestamp
             if pts < segment.writer.samples:
                 return  # late or duplicate: the segment has moved on
-            if pts - segment.writer.samples > MAX_FILLED_GAP or pts > SEGMENT_S * RATE:
+            if (pts - segment.writer.samples > MAX_FILLED_GAP or pts > SEGMENT_S * RATE
+                    or abs(stint.drift_s - segment.drift_at_start_s) > DRIFT_LIMIT_S):
                 self._close(stint)
                 segment = None
         if segment is None:
             segment = self._open(room_id, stint, timestamp, at_s)
-        segment.add(packet.payload, timestamp - segment.first_timestamp, at_s)
+        segment.add(packet.payload, timestamp - segment.first_timestamp, at_s, stint.drift_s)
         stint.last_timestamp = timestamp
+
+    def sender_report(self, room_id: int, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
+        stint = self.stints.get((room_id, identity))
+        if stint is not None and stint.ssrc == ssrc:
+            stint.report(ntp_s, rtp_timestamp)
 
     def stop(self, room_id: int, identity: str) -> None:
         self.drain()
@@ -173,7 +197,7 @@ class RoomArchive:
         path.parent.mkdir(parents=True, exist_ok=True)
         # The row is asked for first: a crash finds every segment but one opened in its last moments.
         track_id = records.submit(add_track, room_id, stint.identity, key, start_s)
-        segment = Segment(track_id, key, OggOpusWriter(path), first_timestamp, start_s)
+        segment = Segment(track_id, key, OggOpusWriter(path), first_timestamp, start_s, stint.drift_s)
         stint.segment = segment
         return segment
 

@@ -50,8 +50,13 @@ class OggOpusWriter:
         self._container = av.open(str(path), "w", format="ogg",
                                   options={"page_duration": str(PAGE_US), "flush_packets": "1"})
         self._stream = self._container.add_stream("libopus", rate=RATE)
-        self._stream.codec_context.extradata = opus_head()
+        self._stream.codec_context.layout = "mono"
         self._stream.time_base = self._time_base = fractions.Fraction(1, RATE)  # the getter makes a new one
+        # PyAV opens an encoder for the stream, whose header (stereo, its own 312-sample pre-skip)
+        # would replace ours: open it first, then put ours back. Mono and no pre-skip: the packets
+        # come from elsewhere, and a decoder must not drop the first 6.5 ms of every segment.
+        self._stream.codec_context.open()
+        self._stream.codec_context.extradata = opus_head()
 
     def write(self, payload: bytes, pts: int) -> None:
         """One packet at ``pts`` samples; earlier gaps are filled with concealed 20 ms frames."""

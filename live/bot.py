@@ -36,9 +36,10 @@ class OpusFile(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, path: str, loop: bool = False) -> None:
+    def __init__(self, path: str, loop: bool = False, pace: float = 1.0) -> None:
         super().__init__()
         self.path, self.loop = path, loop
+        self.pace = pace  # real seconds per second of audio: above 1, a sound card whose clock runs slow
         self.packets: list[bytes] = []
         self._source = self._read()
         self._started: float | None = None
@@ -64,8 +65,8 @@ class OpusFile(MediaStreamTrack):
             raise MediaStreamError from None
         packet.pts += self._offset
         if self._started is None:
-            self._started = time.monotonic() - float(packet.pts * packet.time_base)
-        delay = self._started + float(packet.pts * packet.time_base) - time.monotonic()
+            self._started = time.monotonic() - float(packet.pts * packet.time_base) * self.pace
+        delay = self._started + float(packet.pts * packet.time_base) * self.pace - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         self.packets.append(bytes(packet))

@@ -24,12 +24,14 @@ from typing import Any
 from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RtcpSrPacket, RtpPacket
 from aioice.ice import StunProtocol
 
 HEADER = struct.Struct("!BBHII")
 OPUS_CLOCK = 48_000
+NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
 SendDatagram = Callable[[bytes], None]
+SenderReport = Callable[[int, float, int], None]  # SSRC, the sender's NTP time (s), RTP timestamp
 
 
 class OutgoingSlot:
@@ -105,6 +107,19 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket, int],
     receiver._handle_rtp_packet = handle_rtp_packet
 
 
+def tap_sender_reports(receiver: RTCRtpReceiver, on_report: SenderReport) -> None:
+    """Hand on a speaker's RTCP sender reports: their sample clock against their real time."""
+    handle_rtcp_packet = receiver._handle_rtcp_packet
+
+    async def handle_and_report(packet: Any) -> None:
+        await handle_rtcp_packet(packet)
+        if isinstance(packet, RtcpSrPacket):
+            info = packet.sender_info
+            on_report(packet.ssrc, info.ntp_timestamp / (1 << 32) - NTP_EPOCH_OFFSET, info.rtp_timestamp)
+
+    receiver._handle_rtcp_packet = handle_and_report
+
+
 def count_sent(sender: Any, ntp: int, timestamp: int, payload_bytes: int) -> None:
     """Keep the sender's RTCP sender reports true to what we forwarded (aiortc internals)."""
     sender._RTCRtpSender__ntp_timestamp = ntp
@@ -114,5 +129,5 @@ def count_sent(sender: Any, ntp: int, timestamp: int, payload_bytes: int) -> Non
 
 
 def ntp_now() -> int:
-    seconds = time.time() + 2_208_988_800
+    seconds = time.time() + NTP_EPOCH_OFFSET
     return (int(seconds) << 32) | int((seconds % 1) * (1 << 32))

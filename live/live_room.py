@@ -187,6 +187,7 @@ class LiveRoom:
         if connection.peer is None:
             identity = connection.identity
             connection.peer = Peer(lambda packet, arrival: self._on_packet(identity, packet, arrival),
+                                   lambda *report: self._on_sender_report(identity, *report),
                                    lambda state: self._on_peer_state(connection, state))
         try:
             answer, refused = await connection.peer.answer(sdp, may_publish=member.on_stage)
@@ -213,6 +214,11 @@ class LiveRoom:
         level = packet.extensions.audio_level
         if (level[1] < SPEAKING_LEVEL) if level is not None else len(packet.payload) >= SPEAKING_BYTES:
             self.last_loud[identity] = now
+
+    def _on_sender_report(self, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
+        member = self.stage.members.get(identity)
+        if member is not None and member.publishes:
+            self.sink.sender_report(self.id, identity, ssrc, ntp_s, rtp_timestamp)
 
     def _reroute(self) -> None:
         """Recompute which subscriber slots each stage slot's packets go to."""

@@ -14,7 +14,7 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
-from live.forwarding import OutgoingSlot, tap_receiver
+from live.forwarding import OutgoingSlot, SenderReport, tap_receiver, tap_sender_reports
 from live.ice import rtc_configuration
 
 SENDING = ("sendonly", "sendrecv")
@@ -49,11 +49,12 @@ class SlotTrack(MediaStreamTrack):
 
 
 class Peer:
-    def __init__(self, on_packet: Callable[[RtpPacket, int], None], on_state: Callable[[str], None]) -> None:
+    def __init__(self, on_packet: Callable[[RtpPacket, int], None], on_report: SenderReport,
+                 on_state: Callable[[str], None]) -> None:
         self.pc = RTCPeerConnection(rtc_configuration())
         self.slots: list[OutgoingSlot] = []
         self.publishing = False
-        self._on_packet = on_packet
+        self._on_packet, self._on_report = on_packet, on_report
         self._tapped: set[int] = set()
         self.pc.on("connectionstatechange", lambda: on_state(self.pc.connectionState))
 
@@ -85,6 +86,7 @@ class Peer:
                 transceiver.direction = "recvonly" if may_publish else "inactive"
                 if may_publish and id(transceiver.receiver) not in self._tapped:
                     tap_receiver(transceiver.receiver, self._on_packet)
+                    tap_sender_reports(transceiver.receiver, self._on_report)
                     self._tapped.add(id(transceiver.receiver))
             elif offered == "recvonly":
                 if transceiver.sender.track is None:

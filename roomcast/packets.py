@@ -17,6 +17,9 @@ class PacketSink(Protocol):
         """One forwarded packet (untouched Opus payload, the speaker's RTP timestamp and SSRC),
         arrived ``at_s`` seconds into the room, on its clock (``roomcast.clock``)."""
 
+    def sender_report(self, room_id: int, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
+        """An RTCP sender report: on the speaker's own clock, ``ntp_s`` was the time of ``rtp_timestamp``."""
+
     def stop(self, room_id: int, identity: str) -> None:
         """The speaker's track ended for now (left the stage, muted, disconnected)."""
 
@@ -31,6 +34,9 @@ class NoCapture:
     """Used where nothing is archived (tests of forwarding alone, the SFU benchmark)."""
 
     def write(self, room_id: int, identity: str, packet: RtpPacket, at_s: float) -> None:
+        pass
+
+    def sender_report(self, room_id: int, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
         pass
 
     def stop(self, room_id: int, identity: str) -> None:
