@@ -1,7 +1,8 @@
 """After a crash: rooms that were live when the server died are repaired and produced.
 
-At start, before any connection is accepted, every room still marked live belongs to no
-running process (rooms are pinned to the one SFU process that serves them). Each of its
+At start, before any connection is accepted, every room still marked live and pinned to this
+node (``ROOMCAST_NODE``; see ``live.records.take``) belongs to no running process: this node
+served it and died. Rooms of other nodes, and rooms nobody has joined yet, are left alone. Each of its
 archive segments is repaired by copying its packets through PyAV's Ogg demuxer, which checks
 each page and stops at a torn one, so everything written before the crash is kept and the
 damaged tail is dropped. The room is marked interrupted and handed to the pipeline once.
@@ -21,6 +22,7 @@ from capture.archive import hand_to_pipeline
 from capture.ogg_opus import OggOpusWriter
 from roomcast.db import session_scope
 from roomcast.models import Room, RoomStatus, utcnow
+from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ log = logging.getLogger(__name__)
 
 def recover_interrupted_rooms() -> list[int]:
     with session_scope() as session:
-        room_ids = list(session.scalars(select(Room.id).where(Room.status == RoomStatus.live)))
+        room_ids = list(session.scalars(select(Room.id).where(
+            Room.status == RoomStatus.live, Room.sfu_node == get_settings().node)))
     for room_id in room_ids:
         recover_room(room_id)
     return room_ids

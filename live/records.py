@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
-from live.stage import Event, Member
+from live.stage import Event, Member, Refused
 from roomcast.db import session_scope
 from roomcast.models import Participant, Role, Room, RoomAccess, RoomEvent, RoomStatus, utcnow
 
@@ -45,10 +45,20 @@ def room_facts(room_id: int) -> RoomFacts | None:
                          frozenset(blocked), room.show.private, room.started_at)
 
 
-def go_live(room_id: int) -> datetime:
-    """A scheduled room starts when its host or a moderator arrives; its feed says live."""
+def take(room_id: int, node: str) -> datetime:
+    """This node serves the room from now on: one SFU per room, so everyone in it hears everyone.
+
+    A scheduled room goes live (its host or a moderator has arrived; its feed says so). A room
+    that another node serves is refused here: its people are there.
+    """
     with session_scope() as session:
+        claimed = session.execute(
+            update(Room).where(Room.id == room_id, or_(Room.sfu_node.is_(None), Room.sfu_node == node))
+            .values(sfu_node=node)
+        ).rowcount
         room = session.get(Room, room_id)
+        if not claimed:
+            raise Refused("elsewhere", f"this room is served by another server ({room.sfu_node})")
         if room.status == RoomStatus.scheduled:
             room.status, room.started_at = RoomStatus.live, utcnow()
             room.show.touch_feed()

@@ -20,6 +20,7 @@ from live.live_room import Connection, LiveRoom
 from live.stage import Refused
 from roomcast.models import Role, RoomAccess, RoomStatus
 from roomcast.packets import PacketSink
+from roomcast.settings import get_settings
 from roomcast.tokens import InvalidToken
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,7 @@ class LiveRooms:
             room = self.rooms.get(claims.room_id)
             if room is not None:
                 return room
-            if facts.status == RoomStatus.scheduled:
-                started = await _in_records_thread(records.go_live, claims.room_id)
-            else:
-                started = facts.started_at
+            started = await _in_records_thread(records.take, claims.room_id, get_settings().node)
             room = LiveRoom(facts, started.timestamp(), self.sink)
             room.on_empty = lambda ended: self.rooms.pop(ended.id, None)
             self.rooms[claims.room_id] = room

@@ -137,6 +137,7 @@ class Room(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sfu_node: Mapped[str | None] = mapped_column(String(64))  # the server that serves (served) the live room
 
     show: Mapped[Show] = relationship(back_populates="rooms")
     participants: Mapped[list[Participant]] = relationship(back_populates="room", cascade="all, delete-orphan")

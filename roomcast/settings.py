@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     join_token_hours: int = 24
     max_stage: int = Field(default=12, ge=1, le=64, description="Most people on a room's stage at once.")
     room_grace_s: float = Field(default=60.0, description="A live room with nobody left in it ends after this.")
+    node: str = Field(
+        default="local", min_length=1, max_length=64,
+        description="This server's name among several sharing a database: a live room is served, and after a "
+                    "crash recovered, only by the node its first participant reached. Give each node its own.",
+    )
 
     worker_concurrency: int = 2
     embedded_worker: bool = Field(default=True, description="`roomcast serve` starts a worker when the broker is embedded.")
