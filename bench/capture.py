@@ -1,6 +1,6 @@
 """What archiving costs the SFU, beside what receiving the same speakers costs.
 
-    python -m bench.capture [--speakers 8] [--window 8] [--rounds 8]
+    python -m bench.capture [--speakers 8] [--window 8] [--rounds 12]
 
 A room on one server gets S aiortc speakers on its stage (each sends a looped Ogg/Opus file's
 packets and listens to nobody, so nothing is forwarded). The server then alternates: a window
@@ -129,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--speakers", type=int, default=8)
     parser.add_argument("--window", type=float, default=8.0, help="seconds per measured window")
-    parser.add_argument("--rounds", type=int, default=8, help="pairs of windows (one archiving, one not)")
+    parser.add_argument("--rounds", type=int, default=12, help="pairs of windows (one archiving, one not)")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="bench-capture-"))
     try:
