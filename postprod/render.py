@@ -43,6 +43,7 @@ LOUDNESS_TOLERANCE_LU = 0.2
 MAX_GAIN_PASSES = 6
 WAVEFORM_BINS = 1200
 EXCERPT_S = 10
+SAMPLE_PIECES, SAMPLE_PIECE_S = 120, 0.5  # a minute of the mix, from all through it
 VERIFY_PEAK_MARGIN_DB = 0.3  # true-peak meters differ by a tenth or two; stay clear of the ceiling
 RETRY_MISS_LU = 0.3
 MAX_ENCODES = 4  # within the ±0.5 LU promise; only a larger miss costs a second encode
@@ -357,10 +358,43 @@ def measure(blocks: Iterator[np.ndarray], true_peak: bool = False) -> tuple[floa
     return loudness, peak
 
 
-def gain_for_target(mix: RawFile, envelope: RawFile, mix_loudness: float, target: float, limiter: TruePeakLimiter) -> float:
-    """Secant steps on the limited stream's loudness: limiting costs loudness, so the gain
-    that lands on the target is found by measuring, not assumed."""
-    gain, slope, previous = target - mix_loudness, 1.0, None
+@dataclass
+class Sample:
+    """Half-second pieces from all through the mix, with their envelope: how much loudness the
+    limiter takes at a given gain is found on these first, at a fiftieth of the cost."""
+
+    mix: RawFile
+    envelope: RawFile
+    loudness: float
+
+    @classmethod
+    def of(cls, mix: RawFile, envelope: RawFile, scratch: Path) -> Sample:
+        piece = int(SAMPLE_PIECE_S * RATE)
+        count = max(1, min(SAMPLE_PIECES, mix.samples // piece))
+        starts = [int(mix.samples * (i + 0.5) / count) - piece // 2 for i in range(count)]
+        parts = {}
+        for name, source in (("mix", mix), ("envelope", envelope)):
+            parts[name] = RawFile(scratch / f"sample-{name}.raw")
+            parts[name].write_all(source.read(max(0, start), piece) for start in starts)
+        loudness, _ = measure(iter([parts["mix"].read(0, parts["mix"].samples)]))
+        return cls(parts["mix"], parts["envelope"], loudness)
+
+
+def gain_for_target(mix: RawFile, envelope: RawFile, mix_loudness: float, target: float, limiter: TruePeakLimiter,
+                    sample: Sample | None = None) -> float:
+    """The gain that lands the limited mix on ``target``: limiting costs loudness, so it is
+    found by measuring, not assumed. The search runs on the sample first (the limiter's loss
+    there, added to the plain gain), then confirms, and if need be corrects, on the whole."""
+    gain, slope = target - mix_loudness, 1.0
+    if sample is not None and math.isfinite(sample.loudness):
+        gain, slope = _secant(sample.mix, sample.envelope, gain, slope, target - mix_loudness + sample.loudness, limiter)
+    return _secant(mix, envelope, gain, slope, target, limiter)[0]
+
+
+def _secant(mix: RawFile, envelope: RawFile, gain: float, slope: float, target: float,
+            limiter: TruePeakLimiter) -> tuple[float, float]:
+    """Secant steps on the limited stream's loudness; returns the gain and the last slope."""
+    previous = None
     for _ in range(MAX_GAIN_PASSES):
         loudness, _ = measure(mastered(mix, envelope, gain, limiter))
         error = target - loudness
@@ -370,7 +404,7 @@ def gain_for_target(mix: RawFile, envelope: RawFile, mix_loudness: float, target
             slope = min(1.0, max(0.15, (loudness - previous[1]) / (gain - previous[0])))
         previous = (gain, loudness)
         gain += error / slope
-    return gain
+    return gain, slope
 
 
 class _LameSink:
@@ -533,13 +567,14 @@ def _master_one(
     mix: RawFile, envelope: RawFile, mix_loudness: float, path: Path, fmt: OutputFormat, options: RenderOptions,
     silent: bool, peaks: np.ndarray, bin_size: int,
 ) -> EncodedFile:
-    ceiling, aim, gain = options.ceiling_dbtp, options.target_lufs, 0.0
+    ceiling, aim, gain, sample = options.ceiling_dbtp, options.target_lufs, 0.0, None
     limiter = TruePeakLimiter(RATE, ceiling)
     if not silent:
         # The codec's shift hardly depends on the exact gain: measure it at the first guess,
         # then search once for the gain that lands on the target after the codec.
         aim -= codec_shift(mix, envelope, aim - mix_loudness, limiter, fmt, mix.path.parent)
-        gain = gain_for_target(mix, envelope, mix_loudness, aim, limiter)
+        sample = Sample.of(mix, envelope, mix.path.parent)
+        gain = gain_for_target(mix, envelope, mix_loudness, aim, limiter, sample)
     allowed_peak = options.ceiling_dbtp - VERIFY_PEAK_MARGIN_DB
     for _attempt in range(MAX_ENCODES):
         peaks[:] = 0
@@ -555,5 +590,5 @@ def _master_one(
             # limit lower by the excess.
             ceiling -= result.true_peak_dbtp - allowed_peak + 0.25
             limiter = TruePeakLimiter(RATE, ceiling)
-        gain = gain_for_target(mix, envelope, mix_loudness, aim, limiter)
+        gain = gain_for_target(mix, envelope, mix_loudness, aim, limiter, sample)
     return result
