@@ -37,6 +37,9 @@ BLOCK = RATE * 4
 CROSSFADE_S = 0.02
 ACTIVITY_FRAME = RATE // 20  # 50 ms
 SILENCE_DBFS = -45.0
+# A second of a track whose peak stays below this is not metered: the loudness gate drops
+# anything under -70 LUFS anyway, and tracks are mostly their speaker listening.
+UNMETERED_PEAK = np.float32(10 ** (-80 / 20))
 SPEAKER_TARGET_LUFS = -23.0
 MAX_SPEAKER_GAIN_DB = 24.0
 LOUDNESS_TOLERANCE_LU = 0.2
@@ -145,7 +148,8 @@ def decode(path: Path, raw: Path) -> DecodedAudio:
             data = np.concatenate(batch) if len(batch) > 1 else batch[0]
             batch.clear()
             out.write(data.tobytes())
-            meter.add_frames(data, data.size)
+            if np.abs(data).max() > UNMETERED_PEAK:
+                meter.add_frames(data, data.size)
             activity.add(data)
             samples += data.size
 
