@@ -49,6 +49,7 @@ EXCERPT_S = 10
 SAMPLE_PIECES, SAMPLE_PIECE_S = 120, 0.5  # a minute of the mix, from all through it
 VERIFY_PEAK_MARGIN_DB = 0.3  # true-peak meters differ by a tenth or two; stay clear of the ceiling
 RETRY_MISS_LU = 0.3
+CODEC_PEAK_GUARD_DB = 0.2
 MAX_ENCODES = 4  # within the ±0.5 LU promise; only a larger miss costs a second encode
 CODEC_CUTOFF_HZ = 15_000  # about LAME's own low-pass at 96 kb/s; nothing of speech is lost
 
@@ -488,10 +489,10 @@ def decoded_blocks(path: Path) -> Iterator[np.ndarray]:
             yield np.concatenate(batch)
 
 
-def codec_shift(mix: RawFile, envelope: RawFile, gain_db: float, limiter: TruePeakLimiter, fmt: OutputFormat,
-                scratch: Path) -> float:
-    """How much the codec moves loudness (LU), measured on a few excerpts of the master:
-    aiming off by it spares a second encode of the whole episode."""
+def codec_effect(mix: RawFile, envelope: RawFile, gain_db: float, limiter: TruePeakLimiter, fmt: OutputFormat,
+                 scratch: Path) -> tuple[float, float]:
+    """How much the codec moves loudness (LU), and the true peak it leaves (dBTP), measured on
+    a few excerpts of the master: aiming off by them spares a second encode of the episode."""
     excerpt = min(mix.samples, EXCERPT_S * RATE)
     starts = sorted({max(0, int(mix.samples * f) - excerpt // 2) for f in (0.25, 0.5, 0.75)})
     pieces = [next(mastered(mix, envelope, gain_db, limiter, start, excerpt)) for start in starts]
@@ -499,8 +500,8 @@ def codec_shift(mix: RawFile, envelope: RawFile, gain_db: float, limiter: TruePe
     path = scratch / f"calibration.{fmt.extension}"
     encode(iter([sample]), {fmt: path}, np.zeros(1, np.float32), sample.size + 1)
     before, _ = measure(iter([sample]))
-    after, _ = measure(decoded_blocks(path))
-    return after - before if math.isfinite(before) and math.isfinite(after) else 0.0
+    after, peak = measure(decoded_blocks(path), true_peak=True)
+    return (after - before if math.isfinite(before) and math.isfinite(after) else 0.0), peak
 
 
 # --- the whole render ------------------------------------------------------------------------
@@ -573,13 +574,18 @@ def _master_one(
 ) -> EncodedFile:
     ceiling, aim, gain, sample = options.ceiling_dbtp, options.target_lufs, 0.0, None
     limiter = TruePeakLimiter(RATE, ceiling)
+    allowed_peak = options.ceiling_dbtp - VERIFY_PEAK_MARGIN_DB
     if not silent:
-        # The codec's shift hardly depends on the exact gain: measure it at the first guess,
-        # then search once for the gain that lands on the target after the codec.
-        aim -= codec_shift(mix, envelope, aim - mix_loudness, limiter, fmt, mix.path.parent)
+        # The codec's effect hardly depends on the exact gain: measure it at the first guess.
+        # Aim off by its loudness shift; limit lower by the peaks it adds beyond what is
+        # allowed (the whole episode has more peaks than the excerpts: a guard on top).
+        shift, codec_peak = codec_effect(mix, envelope, aim - mix_loudness, limiter, fmt, mix.path.parent)
+        aim -= shift
+        if codec_peak > allowed_peak - CODEC_PEAK_GUARD_DB:
+            ceiling -= codec_peak - (allowed_peak - CODEC_PEAK_GUARD_DB)
+            limiter = TruePeakLimiter(RATE, ceiling)
         sample = Sample.of(mix, envelope, mix.path.parent)
         gain = gain_for_target(mix, envelope, mix_loudness, aim, limiter, sample)
-    allowed_peak = options.ceiling_dbtp - VERIFY_PEAK_MARGIN_DB
     for _attempt in range(MAX_ENCODES):
         peaks[:] = 0
         encode(mastered(mix, envelope, gain, limiter), {fmt: path}, peaks, bin_size)
