@@ -21,6 +21,7 @@ from pathlib import Path
 from roomcast.settings import get_settings
 
 STOP_GRACE_S = 60
+LOCK_PATIENCE_S = 1.0  # far longer than a probe holds the lock, far shorter than any real start
 
 
 class WorkerAlreadyRunning(RuntimeError):
@@ -33,13 +34,25 @@ def lock_path() -> Path:
     return data_dir / "worker.lock"
 
 
+def _try_lock(handle) -> bool:  # noqa: ANN001
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 @contextmanager
 def worker_lock() -> Iterator[None]:
+    """Held by the one embedded worker for its life. ``worker_running`` probes by taking it for
+    an instant, so a worker finding it taken tries for a second before giving up: a probe
+    (``serve`` waiting for its new worker, say) must not turn that worker away."""
     with open(lock_path(), "a+") as handle:  # not "w": a failed attempt must not erase the holder's pids
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            raise WorkerAlreadyRunning(f"an embedded worker already runs on {lock_path().parent}") from error
+        deadline = time.monotonic() + LOCK_PATIENCE_S
+        while not _try_lock(handle):
+            if time.monotonic() > deadline:
+                raise WorkerAlreadyRunning(f"an embedded worker already runs on {lock_path().parent}")
+            time.sleep(0.05)
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()} {os.getppid()}")
@@ -69,11 +82,11 @@ def _holder_orphaned() -> bool:
 
 
 def worker_running() -> bool:
-    try:
-        with worker_lock():
-            return False
-    except WorkerAlreadyRunning:
-        return True
+    with open(lock_path(), "a+") as handle:
+        if not _try_lock(handle):
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)  # only a probe: the holder's pids stay as they are
+        return False
 
 
 def _die_with_parent() -> None:

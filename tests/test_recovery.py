@@ -59,3 +59,37 @@ def test_a_worker_killed_mid_pipeline_is_resumed_and_publishes_once(embedded: Ro
         stop(server.process)
     assert server.process.returncode == 0
     assert not worker_lock_held(embedded.data_dir), "serve left its worker running"
+
+
+def test_probing_for_a_worker_never_turns_a_starting_worker_away(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """`serve` probes the lock while its new worker starts: the probe must not win the lock
+    out from under the worker (CI once saw "an embedded worker already runs" this way)."""
+    import threading
+
+    from roomcast import embedded
+    from roomcast.settings import get_settings
+
+    monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    probing = threading.Event()
+    probing.set()
+
+    def probe() -> None:
+        while probing.is_set():
+            embedded.worker_running()
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    turned_away = 0
+    try:
+        for _ in range(200):
+            try:
+                with embedded.worker_lock():
+                    assert embedded.worker_running()  # while held, every probe sees it
+            except embedded.WorkerAlreadyRunning:
+                turned_away += 1
+    finally:
+        probing.clear()
+        prober.join()
+        get_settings.cache_clear()
+    assert turned_away == 0
