@@ -10,6 +10,7 @@ import asyncio
 import random
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import av
@@ -247,10 +248,41 @@ def click(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return opus
 
 
-def click_at(path: Path) -> float:
-    with av.open(str(path)) as container:
-        audio = np.concatenate([frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)])
-    return int(np.argmax(np.abs(audio))) / 48_000
+async def two_speakers(live: LiveServer, room_id: int, host_token: str, voices: dict[str, OpusFile],
+                       meanwhile: Callable[[Bot, Bot], Awaitable[None]]) -> None:
+    """The host ("host-talk") takes the stage, ``meanwhile`` runs (bringing "cam" up when it
+    likes), then the host ends the room."""
+    hank = Bot(live.ws(room_id), host_token, voice=lambda: voices["host-talk"])
+    cam = Bot(live.ws(room_id), live.token(room_id, "cam", "speaker"), voice=lambda: voices["cam"])
+    for bot in (hank, cam):
+        await bot.join()
+        await bot.negotiate()
+        await bot.connected()
+    await hank.send("take_stage", consent=True)
+    await meanwhile(hank, cam)
+    await hank.send("end_room")
+    await hank.expect("ended")
+    for bot in (hank, cam):
+        await bot.close()
+
+
+def segments_of(live: LiveServer, room_id: int) -> list[tuple[str, str, float]]:
+    """(speaker, media key, offset on the room clock) of every archived segment."""
+    with live.db() as db:
+        return db.execute(
+            "SELECT p.identity, t.media_key, t.offset_s FROM tracks t JOIN participants p ON p.id = t.participant_id "
+            "WHERE t.room_id=?", (room_id,)).fetchall()
+
+
+def clicks_on_the_room_clock(live: LiveServer, segments: list[tuple[str, str, float]]) -> dict[str, float]:
+    """Where each speaker's loudest sample lies on the room clock, across their segments."""
+    loudest: dict[str, tuple[float, float]] = {}  # speaker -> (peak, where)
+    for identity, key, offset in segments:
+        with av.open(str(live.roomcast.data_dir / "media" / key)) as container:
+            audio = np.abs(np.concatenate([frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)]))
+        if audio.max() > loudest.get(identity, (0.0, 0.0))[0]:
+            loudest[identity] = (float(audio.max()), offset + int(np.argmax(audio)) / 48_000)
+    return {identity: at for identity, (_, at) in loudest.items()}
 
 
 def test_a_click_heard_by_two_speakers_lines_up_within_20_ms(recording_server: LiveServer, click: Path) -> None:
@@ -259,30 +291,14 @@ def test_a_click_heard_by_two_speakers_lines_up_within_20_ms(recording_server: L
     room_id, host_token = live.open_room(title="Click")
     voices = {"host-talk": OpusFile(str(click)), "cam": OpusFile(str(click))}
 
-    async def scenario() -> None:
-        hank = Bot(live.ws(room_id), host_token, voice=lambda: voices["host-talk"])
-        cam = Bot(live.ws(room_id), live.token(room_id, "cam", "speaker"), voice=lambda: voices["cam"])
-        for bot in (hank, cam):
-            await bot.join()
-            await bot.negotiate()
-            await bot.connected()
-        await hank.send("take_stage", consent=True)
+    async def meanwhile(hank: Bot, cam: Bot) -> None:
         await asyncio.sleep(1.3)
         await cam.send("take_stage", consent=True)
         await asyncio.sleep(6)
-        await hank.send("end_room")
-        await hank.expect("ended")
-        for bot in (hank, cam):
-            await bot.close()
 
-    asyncio.run(scenario())
+    asyncio.run(two_speakers(live, room_id, host_token, voices, meanwhile))
     time.sleep(1)
-    with live.db() as db:
-        tracks = {identity: (key, offset) for identity, key, offset in db.execute(
-            "SELECT p.identity, t.media_key, t.offset_s FROM tracks t JOIN participants p ON p.id = t.participant_id "
-            "WHERE t.room_id=?", (room_id,))}
-    media = live.roomcast.data_dir / "media"
-    on_the_room_clock = {who: offset + click_at(media / key) for who, (key, offset) in tracks.items()}
+    on_the_room_clock = clicks_on_the_room_clock(live, segments_of(live, room_id))
     # the same click in the same file: they were played ``started`` apart, so they must lie that far apart
     started = voices["host-talk"]._started - voices["cam"]._started
     assert abs((on_the_room_clock["host-talk"] - on_the_room_clock["cam"]) - started) <= 0.020
@@ -309,40 +325,19 @@ def test_a_speaker_whose_clock_runs_slow_stays_aligned(recording_server: LiveSer
     room_id, host_token = live.open_room(title="Drift")
     voices = {"host-talk": OpusFile(str(late_click)), "cam": OpusFile(str(late_click), pace=1.004)}
 
-    async def scenario() -> None:
-        hank = Bot(live.ws(room_id), host_token, voice=lambda: voices["host-talk"])
-        cam = Bot(live.ws(room_id), live.token(room_id, "cam", "speaker"), voice=lambda: voices["cam"])
-        for bot in (hank, cam):
-            await bot.join()
-            await bot.negotiate()
-            await bot.connected()
-        await hank.send("take_stage", consent=True)
+    async def meanwhile(hank: Bot, cam: Bot) -> None:
         await asyncio.sleep(0.7)
         await cam.send("take_stage", consent=True)
         await asyncio.sleep(13.5)
-        await hank.send("end_room")
-        await hank.expect("ended")
-        for bot in (hank, cam):
-            await bot.close()
 
-    asyncio.run(scenario())
+    asyncio.run(two_speakers(live, room_id, host_token, voices, meanwhile))
     time.sleep(1)
-    with live.db() as db:
-        segments = db.execute(
-            "SELECT p.identity, t.media_key, t.offset_s FROM tracks t JOIN participants p ON p.id = t.participant_id "
-            "WHERE t.room_id=?", (room_id,)).fetchall()
-    media = live.roomcast.data_dir / "media"
-    loudest: dict[str, tuple[float, float]] = {}  # speaker -> (peak, where on the room clock)
-    for identity, key, offset in segments:
-        with av.open(str(media / key)) as container:
-            audio = np.concatenate([frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)])
-        peak = float(np.max(np.abs(audio)))
-        if peak > loudest.get(identity, (0.0, 0.0))[0]:
-            loudest[identity] = (peak, offset + int(np.argmax(np.abs(audio))) / 48_000)
+    segments = segments_of(live, room_id)
     assert sum(1 for identity, _, _ in segments if identity == "cam") >= 2, segments  # the drift started new ones
+    clicks = clicks_on_the_room_clock(live, segments)
     heard = {who: voices[who]._started + 10.0 * voices[who].pace for who in voices}  # when each click was sent
-    measured = loudest["host-talk"][1] - loudest["cam"][1]
-    assert abs(measured - (heard["host-talk"] - heard["cam"])) <= 0.020, (measured, heard, loudest, segments)
+    measured = clicks["host-talk"] - clicks["cam"]
+    assert abs(measured - (heard["host-talk"] - heard["cam"])) <= 0.020, (measured, heard, clicks, segments)
 
 
 @pytest.fixture
@@ -414,14 +409,7 @@ def test_a_step_of_the_system_clock_moves_nothing_on_the_timeline(tmp_path: Path
     voices = {"host-talk": OpusFile(str(click)), "cam": OpusFile(str(click))}
     marker_sent: list[float] = []
 
-    async def scenario() -> None:
-        hank = Bot(live.ws(room_id), host_token, voice=lambda: voices["host-talk"])
-        cam = Bot(live.ws(room_id), live.token(room_id, "cam", "speaker"), voice=lambda: voices["cam"])
-        for bot in (hank, cam):
-            await bot.join()
-            await bot.negotiate()
-            await bot.connected()
-        await hank.send("take_stage", consent=True)
+    async def meanwhile(hank: Bot, cam: Bot) -> None:
         await asyncio.sleep(1.0)
         step.write_text("600")
         await asyncio.sleep(0.5)
@@ -430,26 +418,19 @@ def test_a_step_of_the_system_clock_moves_nothing_on_the_timeline(tmp_path: Path
         marker_sent.append(time.monotonic() - voices["host-talk"]._started)
         await hank.send("marker", title="After the step")
         await asyncio.sleep(5)
-        await hank.send("end_room")
-        await hank.expect("ended")
-        for bot in (hank, cam):
-            await bot.close()
 
     try:
-        asyncio.run(scenario())
+        asyncio.run(two_speakers(live, room_id, host_token, voices, meanwhile))
         time.sleep(1)
+        segments = segments_of(live, room_id)
         with live.db() as db:
-            tracks = {identity: (key, offset) for identity, key, offset in db.execute(
-                "SELECT p.identity, t.media_key, t.offset_s FROM tracks t JOIN participants p "
-                "ON p.id = t.participant_id WHERE t.room_id=?", (room_id,))}
             marker_at = db.execute("SELECT at_s FROM room_events WHERE room_id=? AND kind='marker'",
                                    (room_id,)).fetchone()[0]
-        media = data_dir / "media"
-        on_the_room_clock = {who: offset + click_at(media / key) for who, (key, offset) in tracks.items()}
+        on_the_room_clock = clicks_on_the_room_clock(live, segments)
         started = voices["host-talk"]._started - voices["cam"]._started
         assert abs((on_the_room_clock["host-talk"] - on_the_room_clock["cam"]) - started) <= 0.020
         # the host's first packet and the marker: as far apart on the timeline as they were sent
-        hank_start = tracks["host-talk"][1]
+        hank_start = min(offset for identity, _, offset in segments if identity == "host-talk")
         assert abs((marker_at - hank_start) - marker_sent[0]) <= 0.5, (marker_at, hank_start, marker_sent)
     finally:
         stop(live.server.process)
