@@ -235,17 +235,21 @@ def test_the_creator_lists_downloads_and_deletes_the_archive(recording_server: L
     assert not (live.roomcast.data_dir / "media" / f"rooms/{room_id}/archive").exists()
 
 
-@pytest.fixture(scope="module")
-def click(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four seconds of near-silence with one sharp click at 2.5 s, as Ogg/Opus."""
-    directory = tmp_path_factory.mktemp("click")
-    samples = np.random.default_rng(1).normal(0, 0.002, 4 * 48_000).astype(np.float32)
-    samples[120_000:120_096] = 0.9
+def click_file(directory: Path, seconds: int, click_s: float, seed: int) -> Path:
+    """``seconds`` of near-silence with one sharp click at ``click_s``, as Ogg/Opus."""
+    samples = np.random.default_rng(seed).normal(0, 0.002, seconds * 48_000).astype(np.float32)
+    at = int(click_s * 48_000)
+    samples[at : at + 96] = 0.9
     wav, opus = directory / "click.wav", directory / "click.opus"
     write_wav(wav, samples, rate=48_000)
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-c:a", "libopus", "-b:a", "64k", str(opus)],
                    check=True)
     return opus
+
+
+@pytest.fixture(scope="module")
+def click(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return click_file(tmp_path_factory.mktemp("click"), seconds=4, click_s=2.5, seed=1)
 
 
 async def two_speakers(live: LiveServer, room_id: int, host_token: str, voices: dict[str, OpusFile],
@@ -306,15 +310,7 @@ def test_a_click_heard_by_two_speakers_lines_up_within_20_ms(recording_server: L
 
 @pytest.fixture(scope="module")
 def late_click(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Twelve seconds of near-silence with one sharp click at 10 s, as Ogg/Opus."""
-    directory = tmp_path_factory.mktemp("late-click")
-    samples = np.random.default_rng(2).normal(0, 0.002, 12 * 48_000).astype(np.float32)
-    samples[480_000:480_096] = 0.9
-    wav, opus = directory / "click.wav", directory / "click.opus"
-    write_wav(wav, samples, rate=48_000)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-c:a", "libopus", "-b:a", "64k", str(opus)],
-                   check=True)
-    return opus
+    return click_file(tmp_path_factory.mktemp("late-click"), seconds=12, click_s=10.0, seed=2)
 
 
 def test_a_speaker_whose_clock_runs_slow_stays_aligned(recording_server: LiveServer, late_click: Path) -> None:
