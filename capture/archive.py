@@ -6,10 +6,11 @@ packet arrived on the room's clock; inside it, packets sit at their RTP timestam
 packets stay gaps of the right length (concealed frames) instead of collapsing. A gap over a
 second, or five minutes of audio, starts a new segment. So does a speaker's sample clock
 drifting 10 ms from real time, as their RTCP sender reports tell: a sound card a hundred
-parts per million off would otherwise move the end of a five-minute segment by 30 ms. Each segment is a ``Track`` row
-from the moment it opens, so the room's end, or a crash, finds all of them. Packets are
-noted as they come and muxed together every 200 ms: PyAV called for each packet in turn, its
-code cold every time, cost several times more than the same work done in one pass.
+parts per million off would otherwise move the end of a five-minute segment by 30 ms.
+Each segment is a ``Track`` row from the moment it opens, so the room's end, or a crash,
+finds all of them. Packets are noted as they come and muxed together every 200 ms: PyAV
+called for each packet in turn, its code cold every time, cost several times more than the
+same work done in one pass.
 
 When the room ends the segments are closed and the room goes to the pipeline, once.
 """

@@ -2,10 +2,10 @@
 
 At start, before any connection is accepted, every room still marked live and pinned to this
 node (``ROOMCAST_NODE``; see ``live.records.take``) belongs to no running process: this node
-served it and died. Rooms of other nodes, and rooms nobody has joined yet, are left alone. Each of its
-archive segments is repaired by copying its packets through PyAV's Ogg demuxer, which checks
-each page and stops at a torn one, so everything written before the crash is kept and the
-damaged tail is dropped. The room is marked interrupted and handed to the pipeline once.
+served it and died. Rooms of other nodes, and rooms nobody has joined yet, are left alone.
+Each of its archive segments is repaired by copying its packets through PyAV's Ogg demuxer,
+which checks each page and stops at a torn one, so everything written before the crash is
+kept and the damaged tail is dropped. The room is marked interrupted and handed to the pipeline once.
 """
 
 from __future__ import annotations
