@@ -31,10 +31,11 @@ def speak(text: str, voice: str) -> np.ndarray:
     return np.interp(np.arange(int(samples.size * RATE / 22050)) * 22050 / RATE, np.arange(samples.size), samples).astype(np.float32)
 
 
-def write_opus(path: Path, samples: np.ndarray, bit_rate: int = 32_000) -> None:
+def write_opus(path: Path, samples: np.ndarray, bit_rate: int = 32_000, complexity: int = 10) -> None:
     with av.open(str(path), "w", format="ogg") as container:
         stream = container.add_stream("libopus", rate=RATE, layout="mono")
         stream.bit_rate = bit_rate
+        stream.codec_context.options = {"compression_level": str(complexity)}
         block = RATE
         for start in range(0, samples.size, block):
             chunk = np.ascontiguousarray(samples[start : start + block])

@@ -1,14 +1,19 @@
 """Transcription accuracy and cost on real speech, and speaker attribution on a generated room.
 
     python -m bench.asr [--eval-dir ../shared/eval/asr-dev] [--languages en,fr,es]
+                        [--live-minutes 60] [--live-speed 8]
 
 Word error rate per language over the FLEURS clips (and JFK) in the eval set, both sides
 normalised (lower case; punctuation and hyphens to spaces; word-internal apostrophes kept),
-with the model roomcast picks for that language (tiny.en for English, base otherwise); CPU
-seconds per second of speech for the whole run; and, on a generated four-speaker room,
-words that land in a speaker's transcript outside that speaker's own turns. Last line: JSON
-with wer_en, wer_fr, wer_es, cpu_s_per_speech_s, misattributed_words, ready_after_end_s
-(null: live transcription is not built yet).
+with the model roomcast picks for that language (tiny.en for English, base otherwise), and
+in the same run the anchor: that model on each whole clip with faster-whisper's defaults
+(beam 5, language detected), as the eval set's README measured it. CPU seconds per second of
+speech per model. On a generated four-speaker room: words that land in a speaker's transcript
+outside that speaker's own turns. And a one-hour, four-speaker room replayed faster than real
+time while live transcription follows it (bench._live_room): seconds from its end until
+every track is transcribed. Last line: JSON with wer_en, wer_fr, wer_es, anchor_wer_*,
+cpu_s_per_speech_s (the English default, tiny.en), cpu_s_per_speech_s_base,
+misattributed_words, ready_after_end_s.
 """
 
 from __future__ import annotations
@@ -43,29 +48,48 @@ def load_manifest(eval_dir: Path) -> list[dict]:
         return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\"))
 
 
-def word_errors(clips: list[dict], eval_dir: Path) -> tuple[dict[str, float], float, float]:
-    from postprod.transcription import transcribe_file
+def word_errors(clips: list[dict], eval_dir: Path, anchor: bool = False) -> tuple[dict, dict, dict]:
+    """WER per language; CPU and speech seconds per model. ``anchor``: the model on whole clips."""
+    from postprod.track_progress import transcribe_file
+    from postprod.whisper_models import model_for_language
 
     by_language: dict[str, tuple[list[str], list[str]]] = {}
-    speech_s, start = 0.0, cpu_seconds()
+    cpu: dict[str, float] = {}
+    speech: dict[str, float] = {}
     for clip in clips:
-        language = clip["language"]
-        utterances = transcribe_file(eval_dir / clip["file"], language)
-        hypothesis = normalise(" ".join(u.text for u in utterances))
+        language, model = clip["language"], model_for_language(clip["language"])
+        start = cpu_seconds()
+        if anchor:
+            hypothesis = normalise(anchor_transcript(eval_dir / clip["file"], model))
+        else:
+            hypothesis = normalise(" ".join(u.text for u in transcribe_file(eval_dir / clip["file"], language)))
+        cpu[model] = cpu.get(model, 0.0) + cpu_seconds() - start
+        speech[model] = speech.get(model, 0.0) + float(clip["duration_s"])
         references, hypotheses = by_language.setdefault(language, ([], []))
         references.append(normalise(clip["reference"]))
         hypotheses.append(hypothesis)
-        speech_s += float(clip["duration_s"])
-        print(f"{clip['id']}: {jiwer.wer(references[-1], hypothesis or '-'):.3f}", file=sys.stderr)
+        label = "anchor " if anchor else ""
+        print(f"{label}{clip['id']}: {jiwer.wer(references[-1], hypothesis or '-'):.3f}", file=sys.stderr)
     wer = {language: jiwer.wer(refs, [h or "-" for h in hyps]) for language, (refs, hyps) in by_language.items()}
-    return wer, cpu_seconds() - start, speech_s
+    return wer, cpu, speech
+
+
+def anchor_transcript(path: Path, model_name: str) -> str:
+    """faster-whisper as it comes: the whole clip, beam 5, the language detected."""
+    from postprod.transcription import get_model
+    from roomcast.audio import ASR_RATE, decode_mono
+
+    model = get_model(model_name)
+    language = "en" if model_name.endswith(".en") else None
+    segments, _ = model.transcribe(decode_mono(path, ASR_RATE), language=language, beam_size=5)
+    return " ".join(s.text for s in segments)
 
 
 def misattributed_words(work: Path) -> int:
     """Words placed in a speaker's transcript outside that speaker's own turns (± 0.5 s)."""
     from bench._speech import RATE, generate_room_with_turns
     from postprod.transcript import merge
-    from postprod.transcription import transcribe_file
+    from postprod.track_progress import transcribe_file
 
     paths, turns = generate_room_with_turns(work, minutes=2)
     per_speaker = [(f"speaker {n}", None, 0.0, transcribe_file(path, "en")) for n, path in enumerate(paths, start=1)]
@@ -81,21 +105,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--languages", default="en,fr,es")
+    parser.add_argument("--live-minutes", type=float, default=60.0)
+    parser.add_argument("--live-speakers", type=int, default=4)
+    parser.add_argument("--live-speed", type=float, default=8.0, help="times faster than real time")
     args = parser.parse_args()
     if not (args.eval_dir / "manifest.tsv").is_file():
         sys.exit(f"no eval set at {args.eval_dir} (expected manifest.tsv)")
     work = Path(tempfile.mkdtemp(prefix="roomcast-bench-asr-"))
     os.environ.setdefault("ROOMCAST_DATA_DIR", str(work / "data"))  # where the base model is assembled
-    os.environ.setdefault("ROOMCAST_WORKER_CONCURRENCY", "1")
+    os.environ.setdefault("ROOMCAST_WORKER_CONCURRENCY", "2")
+    from bench._live_room import simulate
+    from postprod.transcription import get_model
+    from postprod.whisper_models import model_for_language
+
     languages = args.languages.split(",")
     clips = [c for c in load_manifest(args.eval_dir) if c["language"] in languages]
+    for model in {model_for_language(language) for language in languages}:
+        get_model(model)  # loading is paid once per worker, not per second of speech
     wer, cpu, speech = word_errors(clips, args.eval_dir)
-    figures = {f"wer_{language}": round(value, 4) for language, value in sorted(wer.items())}
-    figures.update(
-        clips=len(clips), speech_s=round(speech, 1), cpu_s=round(cpu, 1),
-        cpu_s_per_speech_s=round(cpu / speech, 4), misattributed_words=misattributed_words(work),
-        ready_after_end_s=None,
-    )
+    anchor_wer, anchor_cpu, _ = word_errors(clips, args.eval_dir, anchor=True)
+    figures: dict = {f"wer_{language}": round(value, 4) for language, value in sorted(wer.items())}
+    figures.update({f"anchor_wer_{language}": round(value, 4) for language, value in sorted(anchor_wer.items())})
+    for model in cpu:
+        suffix = "" if model == model_for_language("en") else f"_{model}"
+        figures[f"cpu_s_per_speech_s{suffix}"] = round(cpu[model] / speech[model], 4)
+        figures[f"anchor_cpu_s_per_speech_s{suffix}"] = round(anchor_cpu[model] / speech[model], 4)
+    figures.update(clips=len(clips), speech_s=round(sum(speech.values()), 1),
+                   misattributed_words=misattributed_words(work))
+    figures.update(simulate(work, args.live_minutes, args.live_speakers, args.live_speed))
     print(json.dumps(figures))
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from capture.ogg_opus import RATE, OggOpusWriter
 from roomcast.db import session_scope
 from roomcast.models import Participant, PipelineRun, Room, RoomStatus, Track
+from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 from roomcast.text import slugify
 
@@ -225,7 +226,22 @@ def add_track(room_id: int, identity: str, key: str, start_s: float) -> int:
                       duration_s=0.0, offset_s=round(start_s, 4), size_bytes=0)
         session.add(track)
         session.flush()
-        return track.id
+        track_id = track.id
+    follow(room_id)
+    return track_id
+
+
+_followed: set[int] = set()  # rooms whose live transcription this process has started
+
+
+def follow(room_id: int) -> None:
+    """Start live transcription with the room's first segment (see postprod.tasks.follow_room)."""
+    if room_id in _followed or not get_settings().live_transcription:
+        return
+    from roomcast.celery_app import celery_app
+
+    _followed.add(room_id)
+    celery_app.send_task("postprod.follow_room", args=[room_id])
 
 
 def finish_track(track_id: Future[int], duration_s: float, size: int, start_s: float) -> None:

@@ -20,6 +20,7 @@ from feeds.episodes import EpisodeView, episode_view
 from feeds.feed_tokens import create_feed_token, revoke_feed_token
 from feeds.rss import feed_url
 from feeds.shows import ShowSettings, apply_settings
+from postprod.transcript import Line, LineView
 from roomcast.auth import CreatorClaims, bearer, require_creator_of
 from roomcast.errors import Conflict, NotFound, UserError
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
@@ -75,6 +76,25 @@ def get_episode(
     if not access.creator and episode.status != EpisodeStatus.published:
         raise HTTPException(404, f"no episode {episode_id}")
     return episode_view(episode, current_run(session, episode.room_id), token if access.any else None)
+
+
+class EpisodeTranscript(BaseModel):
+    episode_id: int
+    language: str
+    lines: list[LineView]
+
+
+@router.get("/episodes/{episode_id}/transcript", response_model=EpisodeTranscript, tags=["episodes"])
+def get_transcript(
+    episode_id: int, session: SessionDep, token: str | None = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+) -> EpisodeTranscript:
+    """Every line, speaker-attributed, with word timings on the published audio (as the VTT and JSON files)."""
+    get_episode(episode_id, session, token, credentials)  # the same access rules as the episode
+    episode = _episode(session, episode_id)
+    segments = sorted(episode.segments, key=lambda s: (s.start_s, s.end_s, s.speaker))
+    lines = [LineView.of(Line(s.speaker, s.participant_id, s.start_s, s.end_s, s.text, s.words or [])) for s in segments]
+    return EpisodeTranscript(episode_id=episode_id, language=episode.language, lines=lines)
 
 
 class EpisodeEdit(BaseModel):

@@ -4,6 +4,7 @@ media store, and is safe to run again (see roomcast.runs.pipeline_step)."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -13,21 +14,22 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from roomcast.audio import UnreadableAudio
 from postprod.chapters import MARKER, STAGE_JOIN, TimelineEvent, chapters_from, to_chapters_json
 from postprod.render import M4A, MP3, RenderOptions, TrackInput, render
 from postprod.tags import EpisodeTags, tag_m4a, tag_mp3
 from postprod.transcript import FORMATS, merge, onto_episode
-from postprod.transcription import Utterance, transcribe_file
+from postprod.track_progress import advance, load_progress, progress_key
+from postprod.transcription import Utterance
 from postprod.waveform import to_waveform_json, write_png
-from roomcast.timemap import TimeMap
+from roomcast.timemap import TimeMap, off_record_spans
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import OFF_RECORD_END, OFF_RECORD_START, Episode, Track, TranscriptSegment
+from roomcast.models import Episode, Room, RoomStatus, Track, TranscriptSegment
 from roomcast.runs import RoomTask, pipeline_step
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrackSource:
@@ -56,24 +58,52 @@ def _track_sources(room_id: int) -> list[TrackSource]:
 
 @celery_app.task(name="postprod.transcribe_track", base=RoomTask)
 def transcribe_track(room_id: int, track_id: int) -> None:
+    """Finish the track's transcript: live rooms leave only what was said since the last round."""
     with pipeline_step(room_id, f"transcribe:{track_id}") as step:
         if step.skipped:
             return
+        store = get_media_store()
         with session_scope() as session:
             track = session.get(Track, track_id)
-            speaker, path = track.participant.display_name, get_media_store().path(track.media_key)
+            speaker, path, duration = track.participant.display_name, store.path(track.media_key), track.duration_s
             language = _episode_for(session, room_id).language
-        try:
-            utterances = transcribe_file(path, language, step.progress)
-        except UnreadableAudio as error:
-            step.warn(f"{speaker}: track could not be decoded for transcription ({error})")
-            utterances = []
-        if not utterances:
+        progress = load_progress(room_id, track_id)
+        progress = advance(path, progress, language, final=True,
+                           on_progress=lambda done_s: step.progress(min(1.0, done_s / max(duration, 1.0))))
+        for warning in progress.warnings:
+            step.warn(f"{speaker}: {warning}")
+        if not progress.utterances:
             step.warn(f"{speaker}: no speech recognised")
         key = f"rooms/{room_id}/transcripts/track-{track_id}.json"
-        get_media_store().write_text(key, json.dumps([u.to_dict() for u in utterances], ensure_ascii=False))
+        store.write_text(key, json.dumps([u.to_dict() for u in progress.utterances], ensure_ascii=False))
         with session_scope() as session:
             session.get(Track, track_id).transcript_key = key
+
+
+@celery_app.task(name="postprod.follow_room")
+def follow_room(room_id: int) -> None:
+    """One round of live transcription over the room's tracks; again in a few seconds while it is live.
+
+    Best effort: a track that fails here is left to the pipeline's own transcription at the end.
+    """
+    with session_scope() as session:
+        room = session.get(Room, room_id)
+        if room is None or room.status != RoomStatus.live:
+            return
+        language = room.show.language
+        tracks = [(t.id, t.media_key, t.duration_s > 0) for t in room.tracks if t.transcript_key is None]
+    store = get_media_store()
+    for track_id, media_key, closed in tracks:
+        progress = load_progress(room_id, track_id)
+        if progress.final:
+            continue
+        try:  # a segment capture has closed is finished now; an open one up to its last whole turn
+            progress = advance(store.path(media_key), progress, language, final=closed)
+        except Exception:  # noqa: BLE001 - live transcription must not stop for one track
+            log.exception("live transcription of room %s, track %s", room_id, track_id)
+            continue
+        store.write_text(progress_key(room_id, track_id), progress.to_json())
+    follow_room.apply_async((room_id,), countdown=get_settings().live_transcription_every_s)
 
 
 @celery_app.task(name="postprod.master_episode", base=RoomTask)
@@ -126,21 +156,6 @@ def master_episode(room_id: int) -> None:
             episode.waveform_key = f"episodes/{episode_id}/waveform.json"
             episode.waveform_image_key = f"episodes/{episode_id}/waveform.png"
             episode.time_map = result.time_map.to_json()
-
-
-def off_record_spans(events: list[tuple[str, float]]) -> list[tuple[float, float]]:
-    """Pairs of off-the-record start and end; a span never closed runs to the end of the room."""
-    spans: list[tuple[float, float]] = []
-    opened = None
-    for kind, at in sorted(events, key=lambda e: e[1]):
-        if kind == OFF_RECORD_START and opened is None:
-            opened = at
-        elif kind == OFF_RECORD_END and opened is not None:
-            spans.append((opened, at))
-            opened = None
-    if opened is not None:
-        spans.append((opened, math.inf))
-    return spans
 
 
 @celery_app.task(name="postprod.build_transcript", base=RoomTask)

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from postprod.transcription import Utterance
 from roomcast.timemap import TimeMap
 
@@ -22,6 +24,29 @@ class Line:
     end: float
     text: str
     words: list[dict[str, Any]] = field(default_factory=list)
+
+
+class WordView(BaseModel):
+    word: str
+    start: float
+    end: float
+    probability: float | None = None
+
+
+class LineView(BaseModel):
+    """One speaker's line; times in seconds on the episode (or, for a live room, the room's clock)."""
+
+    speaker: str
+    start: float
+    end: float
+    text: str
+    words: list[WordView]
+
+    @classmethod
+    def of(cls, line: Line) -> LineView:
+        words = [WordView(word=w["word"], start=w["start"], end=w["end"], probability=w.get("probability"))
+                 for w in line.words]
+        return cls(speaker=line.speaker, start=line.start, end=line.end, text=line.text, words=words)
 
 
 def merge(per_speaker: list[tuple[str, int | None, float, list[Utterance]]]) -> list[Line]:

@@ -40,6 +40,66 @@ def decode_mono(path: Path, rate: int = MIX_RATE) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
 
 
+@dataclass(frozen=True)
+class Excerpt:
+    """Decoded mono samples from ``start_s``; ``at_end`` when the file (so far) has no more."""
+
+    samples: np.ndarray
+    start_s: float
+    rate: int
+    at_end: bool
+    damage: str | None = None  # why decoding stopped early, if it did
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.samples.size / self.rate
+
+
+SEEK_PREROLL_S = 0.5  # a decoder started mid-stream needs a moment (Opus: 80 ms) to converge
+
+
+def read_excerpt(path: Path, start_s: float = 0.0, max_s: float = 600.0, rate: int = ASR_RATE) -> Excerpt:
+    """Decode at most ``max_s`` from ``start_s`` to mono float32, holding only that much.
+
+    Made for files still being written (a live segment) and for damaged ones: an error after
+    some audio was decoded ends the excerpt there, and ``damage`` says why.
+    """
+    wanted_from, wanted_to = round(start_s * rate), round((start_s + max_s) * rate)
+    chunks: list[np.ndarray] = []
+    first: int | None = None  # the first decoded sample's place in the file, at ``rate``
+    decoded, at_end, damage = 0, True, None
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise UnreadableAudio(f"{path}: no audio stream")
+            stream = container.streams.audio[0]
+            if start_s > SEEK_PREROLL_S:
+                container.seek(int((start_s - SEEK_PREROLL_S) / stream.time_base), stream=stream, backward=True)
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+            try:
+                for frame in container.decode(stream):
+                    if first is None:
+                        first = round(float(frame.pts * stream.time_base) * rate) if frame.pts is not None else 0
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray()[0])
+                        decoded += out.samples
+                    if first + decoded >= wanted_to:
+                        at_end = False
+                        break
+            except av.FFmpegError as error:
+                if not chunks:
+                    raise
+                damage = f"decoding stopped at {(first or 0) / rate + decoded / rate:.1f} s: {error}"
+            if at_end:
+                chunks.extend(out.to_ndarray()[0] for out in resampler.resample(None))
+    except av.FFmpegError as error:
+        raise UnreadableAudio(f"{path}: {error}") from error
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    skip = max(0, wanted_from - (first or 0))
+    samples = samples[skip : skip + wanted_to - wanted_from].astype(np.float32, copy=False)
+    return Excerpt(samples, start_s, rate, at_end, damage)
+
+
 def probe(path: Path) -> AudioInfo:
     """Decode the whole file once, streaming: proves it is readable and measures its true
     duration without holding it (a two-hour track stays a few frames in memory)."""

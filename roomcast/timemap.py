@@ -9,7 +9,10 @@ through this one map.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
+
+from roomcast.models import OFF_RECORD_END, OFF_RECORD_START
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,18 @@ class TimeMap:
     @classmethod
     def from_json(cls, data: list[list[float]] | None) -> TimeMap | None:
         return cls([Span(*row) for row in data]) if data else None
+
+
+def off_record_spans(events: list[tuple[str, float]]) -> list[tuple[float, float]]:
+    """Pairs of off-the-record start and end; a span never closed runs to the end of the room."""
+    spans: list[tuple[float, float]] = []
+    opened = None
+    for kind, at in sorted(events, key=lambda e: e[1]):
+        if kind == OFF_RECORD_START and opened is None:
+            opened = at
+        elif kind == OFF_RECORD_END and opened is not None:
+            spans.append((opened, at))
+            opened = None
+    if opened is not None:
+        spans.append((opened, math.inf))
+    return spans

@@ -55,6 +55,19 @@ def test_the_cut_is_gone_from_audio_transcript_and_search(produced, conversation
     assert abs(hit["start"] - (said_at - cut_length)) <= 1.0
 
 
+def test_the_transcript_api_matches_the_published_files(produced, conversation: Conversation) -> None:  # type: ignore[no-untyped-def]
+    _, server, episode, _ = produced
+    api = get(server, f"/api/episodes/{episode['id']}/transcript").json()
+    document = get(server, episode["transcripts"]["json"]).json()
+    assert [(line["speaker"], line["start"], line["text"]) for line in api["lines"]] == [
+        (s["speaker"], s["startTime"], s["body"]) for s in document["segments"]]
+    assert {line["speaker"] for line in api["lines"]} == {turn.speaker for turn in conversation.turns}
+    for line in api["lines"]:  # word timings inside their line, in order, on the published audio
+        starts = [w["start"] for w in line["words"]]
+        assert starts == sorted(starts) and line["start"] <= starts[0] and starts[-1] <= line["end"] + 0.01
+    assert get(server, "/api/episodes/999999/transcript").status_code == 404
+
+
 def test_the_published_audio_is_mastered(produced, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _roomcast, server, episode, _cut = produced
     mp3 = tmp_path / "e.mp3"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ def test_the_model_follows_the_language() -> None:
 
 
 def test_french_is_transcribed_in_french(tmp_path: Path) -> None:
-    from postprod.transcription import transcribe_file
+    from postprod.track_progress import transcribe_file
 
     clip = write_wav(tmp_path / "fr.wav", speak("Bonjour à tous. Nous parlons de la mer et de la montagne.", "fr"))
     utterances = transcribe_file(clip, "fr")
@@ -40,7 +41,7 @@ def test_french_is_transcribed_in_french(tmp_path: Path) -> None:
 
 
 def test_noise_and_silence_invent_no_words(tmp_path: Path) -> None:
-    from postprod.transcription import transcribe_file
+    from postprod.track_progress import transcribe_file
 
     rng = np.random.default_rng(0)
     noise = write_wav(tmp_path / "noise.wav", (0.05 * rng.standard_normal(12 * ESPEAK_RATE)).astype(np.float32))
@@ -50,7 +51,7 @@ def test_noise_and_silence_invent_no_words(tmp_path: Path) -> None:
 
 
 def test_scattered_speech_is_cut_into_turns_at_the_right_times(tmp_path: Path) -> None:
-    from postprod.transcription import transcribe_file
+    from postprod.track_progress import transcribe_file
 
     first, second = speak("Welcome to the show tonight.", "en-us"), speak("The river runs into the ocean.", "en-us")
     track = np.zeros(40 * ESPEAK_RATE, np.float32)
@@ -59,3 +60,56 @@ def test_scattered_speech_is_cut_into_turns_at_the_right_times(tmp_path: Path) -
     utterances = transcribe_file(write_wav(tmp_path / "scattered.wav", track), "en")
     assert [round(u.start) for u in utterances] == [2, 30]
     assert "ocean" in utterances[1].text.lower()
+
+
+def opus_track(directory: Path, sentences: list[str], pause_s: float = 2.5) -> Path:
+    """Sentences with quiet between them, as capture stores a speaker: Ogg/Opus."""
+    quiet = np.zeros(int(pause_s * ESPEAK_RATE), np.float32)
+    track = np.concatenate([part for text in sentences for part in (quiet, speak(text, "en-us"))] + [quiet])
+    wav, opus = write_wav(directory / "track.wav", track), directory / "track.opus"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
+                    "-b:a", "32k", str(opus)], check=True)
+    return opus
+
+
+SENTENCES = ["Welcome to the show tonight.", "The river runs into the ocean.", "Mountains rise above the forest."]
+KEYWORDS = ["welcome", "river", "mountain"]
+
+
+def test_a_growing_segment_is_transcribed_turn_by_turn(tmp_path: Path) -> None:
+    from postprod.track_progress import TrackProgress, advance
+
+    data = opus_track(tmp_path, SENTENCES).read_bytes()
+    growing = tmp_path / "growing.opus"
+    progress, seen = TrackProgress(), []
+    for cut in range(len(data) // 12, len(data), len(data) // 12):  # torn pages on purpose
+        growing.write_bytes(data[:cut])
+        progress = advance(growing, progress, "en", final=False)
+        seen.append((cut / len(data), progress.done_s, " ".join(u.text for u in progress.utterances).lower()))
+    # Before the file is complete, the turns already over are transcribed, the open one waits.
+    assert any("welcome" in text and "mountain" not in text for _, _, text in seen), seen
+    assert not progress.final and 0 < progress.done_s
+    growing.write_bytes(data)
+    progress = advance(growing, progress, "en", final=True)
+    text = " ".join(u.text for u in progress.utterances).lower()
+    assert progress.final and not progress.warnings
+    assert [text.count(word) for word in KEYWORDS] == [1, 1, 1], text  # each turn once: none lost, none twice
+    starts = [u.start for u in progress.utterances]
+    assert starts == sorted(starts)
+
+
+def test_damage_in_a_segment_keeps_the_speech_around_it(tmp_path: Path) -> None:
+    from postprod.track_progress import TrackProgress, advance, transcribe_file
+
+    data = bytearray(opus_track(tmp_path, SENTENCES).read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 300] = bytes(300)  # a torn write in the middle: Ogg's CRCs find it
+    damaged = tmp_path / "damaged.opus"
+    damaged.write_bytes(bytes(data))
+    text = " ".join(u.text for u in transcribe_file(damaged, "en")).lower()
+    assert "welcome" in text and "mountain" in text, text
+
+    not_audio = tmp_path / "not-audio.opus"
+    not_audio.write_bytes(b"OggS" + bytes(4000))
+    progress = advance(not_audio, TrackProgress(), "en", final=True)
+    assert progress.final and progress.utterances == [] and "could not be decoded" in progress.warnings[0]

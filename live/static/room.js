@@ -32,6 +32,7 @@ function connect(token) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/rooms/${roomId}/ws`);
   client.ws = ws;
+  client.token = token;
   ws.onopen = () => send("join", { v: PROTOCOL, token });
   ws.onmessage = (event) => receive(JSON.parse(event.data));
   ws.onclose = () => { if (client.room && client.room.status !== "ended") notice("Disconnected from the room."); leaveMedia(); };
@@ -50,6 +51,7 @@ const handlers = {
     $("door").hidden = true;
     $("live").hidden = false;
     startMedia(message.ice_servers, slotsNeeded(message.room));
+    followCaptions();
   },
   state(message) { show(message.room); },
   speaking(message) { client.speaking = new Set(message.identities); render(); },
@@ -147,6 +149,37 @@ client.audioLevel = async () => {
   });
   return level;
 };
+
+// --- live captions: the room's transcript as live transcription writes it ----------------
+const CAPTION_LINES = 6;
+async function followCaptions() {
+  if (client.captions) return;
+  client.captions = { since: 0, lines: [] };
+  while (client.room && client.room.status !== "ended") {
+    try {
+      const query = new URLSearchParams({ since: client.captions.since, token: client.token });
+      const response = await fetch(`/api/rooms/${roomId}/transcript?${query}`);
+      if (response.ok) showCaptions((await response.json()).lines);
+    } catch (error) { /* the next round tries again */ }
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+function showCaptions(lines) {
+  const known = new Set(client.captions.lines.map((l) => `${l.speaker}@${l.start}`));
+  const fresh = lines.filter((l) => !known.has(`${l.speaker}@${l.start}`));
+  if (!fresh.length) return;
+  client.captions.lines = client.captions.lines.concat(fresh).sort((a, b) => a.start - b.start).slice(-CAPTION_LINES);
+  client.captions.since = Math.max(client.captions.since, ...fresh.map((l) => l.start));
+  $("captions").replaceChildren(...client.captions.lines.map((line) => {
+    const item = document.createElement("li");
+    const who = document.createElement("strong");
+    who.textContent = `${line.speaker}: `;
+    item.append(who, line.text);
+    return item;
+  }));
+  $("captions-panel").hidden = false;
+}
 
 // --- rendering ------------------------------------------------------------------------
 function show(room) {

@@ -1,0 +1,108 @@
+"""How far one track's transcription has got, and taking it further as the track grows.
+
+A live segment is transcribed while capture still writes it: every few seconds the audio after
+``done_s`` is decoded, cut into turns, and the turns already over (a second of quiet after them,
+or a full 28 s) are transcribed. The turn still being spoken waits for the next round, so when
+the room ends only each speaker's last turn is left. The same code, with ``final``, finishes a
+track, and transcribes a whole track after the fact: reading at most ten minutes at a time,
+so a two-hour import holds ten minutes of 16 kHz samples (38 MB), not two hours.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from postprod.transcription import TURN_GAP_S, Utterance, transcribe_turns, turns
+from roomcast.audio import ASR_RATE, Excerpt, UnreadableAudio, read_excerpt
+from roomcast.storage import get_media_store
+
+WINDOW_S = 600.0
+# A turn is over once this much quiet follows its (VAD-padded) end: then nothing said next joins it.
+SETTLED_S = TURN_GAP_S
+MIN_STEP_S = 0.5
+REREAD_BEFORE_S = 0.3  # a turn still being spoken is read again from a little before its start
+
+
+@dataclass
+class TrackProgress:
+    done_s: float = 0.0  # the audio before this is transcribed (times from the track's start)
+    utterances: list[Utterance] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    final: bool = False  # the whole track is transcribed
+
+    def to_json(self) -> str:
+        return json.dumps({"done_s": self.done_s, "final": self.final, "warnings": self.warnings,
+                           "utterances": [u.to_dict() for u in self.utterances]}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrackProgress:
+        data = json.loads(text)
+        return cls(data["done_s"], [Utterance.from_dict(u) for u in data["utterances"]], data["warnings"], data["final"])
+
+
+def progress_key(room_id: int, track_id: int) -> str:
+    return f"rooms/{room_id}/transcripts/track-{track_id}.progress.json"
+
+
+def load_progress(room_id: int, track_id: int) -> TrackProgress:
+    store, key = get_media_store(), progress_key(room_id, track_id)
+    return TrackProgress.from_json(store.read_text(key)) if store.exists(key) else TrackProgress()
+
+
+def advance(path: Path, progress: TrackProgress, language: str | None, final: bool,
+            on_progress: Callable[[float], None] | None = None) -> TrackProgress:
+    """Transcribe the turns that are over since ``progress.done_s`` (with ``final``: all of them)."""
+    while not progress.final:
+        try:
+            excerpt = read_excerpt(path, progress.done_s, WINDOW_S)
+        except UnreadableAudio as error:
+            if not final:
+                return progress  # a segment just opened may not have a whole page yet
+            progress.warnings.append(f"could not be decoded for transcription ({error})")
+            progress.final = True
+            break
+        finishing = final and (excerpt.at_end or excerpt.damage is not None)
+        spans = turns(excerpt.samples)
+        ready = spans if finishing else settled(spans, excerpt.samples.size)
+        progress.utterances += transcribe_turns(excerpt.samples, ready, excerpt.start_s, language)
+        done_s = next_start(excerpt, spans, ready, finishing)
+        if excerpt.damage and final:
+            progress.warnings.append(excerpt.damage)
+        moved = done_s > progress.done_s
+        progress.done_s, progress.final = done_s, finishing
+        if on_progress:
+            on_progress(done_s)
+        if excerpt.at_end or not moved:
+            break
+    return progress
+
+
+def settled(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """The leading turns that are over: followed by a next turn or by SETTLED_S of quiet."""
+    quiet = int(SETTLED_S * ASR_RATE)
+    over = [span for number, span in enumerate(spans)
+            if number + 1 < len(spans) or span[1] + quiet <= size]
+    return over
+
+
+def next_start(excerpt: Excerpt, spans: list[tuple[int, int]], ready: list[tuple[int, int]], finishing: bool) -> float:
+    """Where the next round starts reading: after the last turn transcribed, before any turn not yet."""
+    if finishing:
+        return round(excerpt.end_s, 3)
+    waiting = spans[len(ready):]
+    if waiting:  # read again from a little before the turn still being spoken
+        edge = waiting[0][0] - int(REREAD_BEFORE_S * ASR_RATE)
+    else:  # only quiet after the last turn: keep a tail of it, speech may begin there
+        edge = excerpt.samples.size - int(SETTLED_S * ASR_RATE)
+    if edge < int(MIN_STEP_S * ASR_RATE):
+        edge = 0  # not worth a move: a turn that just began is read again from where it was
+    edge = max(edge, ready[-1][1] if ready else 0)
+    return round(excerpt.start_s + edge / ASR_RATE, 3)
+
+
+def transcribe_file(path: Path, language: str | None) -> list[Utterance]:
+    """A whole file at once (tests, benchmarks, imports): the final round from the start."""
+    return advance(path, TrackProgress(), language, final=True).utterances

@@ -1,0 +1,122 @@
+"""Live transcription: what a speaker says is in the room's transcript while the room runs,
+off-the-record words never are, and the whole transcript is there soon after the room ends.
+
+A real server with its embedded worker, real aiortc speakers and the real Whisper model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from live.bot import Bot, OpusFile
+from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop, wait_until
+
+pytestmark = pytest.mark.timeout(400)
+
+
+def opus_of(directory: Path, name: str, text: str, quiet_after_s: float) -> Path:
+    """espeak's speech, then quiet (a speaker who stays on stage), as Ogg/Opus."""
+    wav, opus = directory / f"{name}.wav", directory / f"{name}.opus"
+    subprocess.run(["espeak-ng", "-w", str(wav), text], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-af", f"apad=pad_dur={quiet_after_s}",
+                    "-ar", "48000", "-ac", "1", "-c:a", "libopus", "-b:a", "32k", str(opus)], check=True)
+    return opus
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    directory = tmp_path_factory.mktemp("voices")
+    return {
+        "open": opus_of(directory, "open", "Welcome everyone. Tonight we talk about rivers and mountains.", 40),
+        "secret": opus_of(directory, "secret", "Between us, the zebra plans to climb the volcano.", 2),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    data_dir = tmp_path_factory.mktemp("live-asr") / "data"
+    port = free_port()
+    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_LIVE_TRANSCRIPTION="true",
+                                     ROOMCAST_LIVE_TRANSCRIPTION_EVERY_S="1"), data_dir)
+    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+    process = start_server(roomcast, port)
+    yield LiveServer(process, roomcast, creator)
+    stop(process.process)
+
+
+def transcript(server: LiveServer, room_id: int, **params: str) -> httpx.Response:
+    with server.server.client() as client:
+        return client.get(f"/api/rooms/{room_id}/transcript", params=params)
+
+
+def said(response: httpx.Response) -> str:
+    return " ".join(line["text"] for line in response.json()["lines"]).lower()
+
+
+def test_the_transcript_grows_while_the_room_runs(server: LiveServer, voices: dict[str, Path]) -> None:
+    room_id, host_token = server.open_room(title="Live words", host_name="Hana")
+    seen_live: dict[str, str] = {}
+
+    async def scenario() -> None:
+        hana = Bot(server.ws(room_id), host_token, voice=lambda: OpusFile(str(voices["open"])))
+        gil = Bot(server.ws(room_id), server.token(room_id, "gil"), voice=lambda: OpusFile(str(voices["secret"])))
+        for bot in (hana, gil):
+            await bot.join()
+            await bot.negotiate()
+            await bot.connected()
+        await hana.send("take_stage", consent=True)
+        # Hana has finished her sentence (about 4 s) and stays on stage, quiet: it shows up live.
+        deadline = time.monotonic() + 90
+        while "mountains" not in seen_live.get("open", "") and time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            seen_live["open"] = await asyncio.to_thread(lambda: said(transcript(server, room_id)))
+        await hana.send("off_record", on=True)
+        await gil.wait_state(lambda s: s["off_record"])
+        await hana.send("invite", identity="gil")
+        await gil.expect("invited")
+        await gil.send("accept_invite", consent=True)
+        await asyncio.sleep(8)  # gil's secret is about 3 s, then his segment is quiet
+        await hana.send("off_record", on=False)
+        await asyncio.sleep(4)
+        seen_live["off"] = await asyncio.to_thread(lambda: said(transcript(server, room_id)))
+        response = await asyncio.to_thread(lambda: transcript(server, room_id))
+        seen_live["complete"] = str(response.json()["complete"])
+        await hana.send("end_room")
+        await hana.expect("ended")
+        for bot in (hana, gil):
+            await bot.close()
+
+    asyncio.run(scenario())
+    assert "rivers" in seen_live["open"] and "mountains" in seen_live["open"], seen_live
+    assert "zebra" not in seen_live["off"] and "volcano" not in seen_live["off"], seen_live
+    assert seen_live["complete"] == "False"
+
+    ended = time.monotonic()
+    done = wait_until(lambda: transcript(server, room_id).json()["complete"], timeout=120, message="transcript complete")
+    assert done
+    print(f"room transcript complete {time.monotonic() - ended:.1f} s after the room ended")
+    final = transcript(server, room_id).json()
+    speakers = {line["speaker"] for line in final["lines"]}
+    assert speakers == {"Hana"}, final  # Gil only spoke off the record
+    assert all(line["words"] and line["start"] <= line["words"][0]["start"] for line in final["lines"])
+    assert "zebra" not in said(transcript(server, room_id))
+    assert said(transcript(server, room_id, since="1000")) == ""
+
+
+def test_a_room_that_is_not_open_needs_a_token_for_its_transcript(server: LiveServer) -> None:
+    room_id, _ = server.open_room(title="Behind the door", access="private")
+    assert transcript(server, room_id).status_code == 401
+    assert transcript(server, room_id, token="not-a-token").status_code == 403
+    assert transcript(server, room_id, token=server.token(room_id, "gil")).status_code == 200
+    assert transcript(server, room_id, token=server.creator).status_code == 200
+    other, _ = server.open_room(title="Another room", access="private")
+    assert transcript(server, other, token=server.token(room_id, "gil")).status_code == 403
+    assert transcript(server, 999_999).status_code == 404
+    assert transcript(server, room_id, since="-1").status_code == 422
