@@ -95,7 +95,10 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
     Returns the seconds from the room's end to the last track finished, and the follower's
     largest lag behind the room (audio not yet transcribed, on the speaker furthest behind).
     """
-    from postprod.track_progress import TrackProgress, advance
+    from postprod.track_progress import TrackProgress, Tails, advance
+
+    tails = Tails()
+    sources = {segment.path: segment.source.read_bytes() for segment in segments}  # the replay's own work, kept small
 
     for segment in segments:
         segment.progress, segment.size, segment.closed = TrackProgress(), 0, False
@@ -113,7 +116,7 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
             for segment in segments:
                 if segment.closed or now < segment.start_s:
                     continue
-                data = segment.source.read_bytes()
+                data = sources[segment.path]
                 fraction = min(1.0, (now - segment.start_s) / SEGMENT_S)
                 upto = len(data) if fraction >= 1.0 else int(fraction * len(data))
                 with open(segment.path, "ab") as out:
@@ -130,14 +133,15 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
                     break
                 if segment.size and not segment.progress.final:
                     with segment.lock:
-                        segment.progress = advance(segment.path, segment.progress, language, final=segment.closed)
+                        segment.progress = advance(segment.path, segment.progress, language, final=segment.closed,
+                                                   tails=tails)
                     if not segment.closed:
                         lag[0] = max(lag[0], room_time() - segment.start_s - segment.progress.done_s)
             time.sleep(every_s / speed)
 
     def finish(segment: Segment) -> None:
         with segment.lock:
-            segment.progress = advance(segment.path, segment.progress, language, final=True)
+            segment.progress = advance(segment.path, segment.progress, language, final=True, tails=tails)
 
     threads = [threading.Thread(target=grow), threading.Thread(target=follow)]
     for thread in threads:

@@ -18,7 +18,7 @@ from postprod.chapters import MARKER, STAGE_JOIN, TimelineEvent, chapters_from, 
 from postprod.render import M4A, MP3, RenderOptions, TrackInput, render
 from postprod.tags import EpisodeTags, tag_m4a, tag_mp3
 from postprod.transcript import FORMATS, merge, onto_episode
-from postprod.track_progress import advance, load_progress, progress_key
+from postprod.track_progress import advance, live_tails, load_progress, progress_key
 from postprod.transcription import Utterance
 from postprod.waveform import to_waveform_json, write_png
 from roomcast.timemap import TimeMap, off_record_spans
@@ -68,7 +68,7 @@ def transcribe_track(room_id: int, track_id: int) -> None:
             speaker, path, duration = track.participant.display_name, store.path(track.media_key), track.duration_s
             language = _episode_for(session, room_id).language
         progress = load_progress(room_id, track_id)
-        progress = advance(path, progress, language, final=True,
+        progress = advance(path, progress, language, final=True, tails=live_tails,
                            on_progress=lambda done_s: step.progress(min(1.0, done_s / max(duration, 1.0))))
         for warning in progress.warnings:
             step.warn(f"{speaker}: {warning}")
@@ -98,7 +98,7 @@ def follow_room(room_id: int) -> None:
         if progress.final:
             continue
         try:  # a segment capture has closed is finished now; an open one up to its last whole turn
-            progress = advance(store.path(media_key), progress, language, final=closed)
+            progress = advance(store.path(media_key), progress, language, final=closed, tails=live_tails)
         except Exception:  # noqa: BLE001 - live transcription must not stop for one track
             log.exception("live transcription of room %s, track %s", room_id, track_id)
             continue

@@ -11,9 +11,13 @@ so a two-hour import holds ten minutes of 16 kHz samples (38 MB), not two hours.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from postprod.transcription import TURN_GAP_S, Utterance, transcribe_turns, turns
 from roomcast.audio import ASR_RATE, Excerpt, UnreadableAudio, read_excerpt
@@ -52,12 +56,53 @@ def load_progress(room_id: int, track_id: int) -> TrackProgress:
     return TrackProgress.from_json(store.read_text(key)) if store.exists(key) else TrackProgress()
 
 
+class Tails:
+    """Each live segment's audio decoded past its ``done_s``, kept from one round to the next.
+
+    The turn still being spoken is read again every round; without this, its audio was decoded
+    again each time, which cost more than transcribing it. Bounded: the least recently used
+    tails go first (a worker may see segments that another worker finishes).
+    """
+
+    def __init__(self, capacity: int = 64) -> None:
+        self._lock = threading.Lock()
+        self._tails: OrderedDict[Path, Excerpt] = OrderedDict()
+        self._capacity = capacity
+
+    def read(self, path: Path, start_s: float, max_s: float) -> Excerpt:
+        with self._lock:
+            cached = self._tails.pop(path, None)
+        if cached is None or not cached.at_end or cached.damage or not cached.start_s <= start_s <= cached.end_s:
+            return read_excerpt(path, start_s, max_s)
+        kept = cached.samples[round((start_s - cached.start_s) * cached.rate):]
+        fresh = read_excerpt(path, cached.end_s, max(0.0, max_s - kept.size / cached.rate))
+        return Excerpt(np.concatenate([kept, fresh.samples]), start_s, cached.rate, fresh.at_end, fresh.damage)
+
+    def keep(self, path: Path, excerpt: Excerpt, done_s: float) -> None:
+        """Keep what lies past ``done_s``: the next round starts there."""
+        skip = min(excerpt.samples.size, max(0, round((done_s - excerpt.start_s) * excerpt.rate)))
+        tail = Excerpt(excerpt.samples[skip:].copy(), excerpt.start_s + skip / excerpt.rate, excerpt.rate,
+                       excerpt.at_end, excerpt.damage)
+        with self._lock:
+            self._tails[path] = tail
+            while len(self._tails) > self._capacity:
+                self._tails.popitem(last=False)
+
+    def forget(self, path: Path) -> None:
+        with self._lock:
+            self._tails.pop(path, None)
+
+
+live_tails = Tails()  # this worker process's: follow_room's rounds share it
+
+
 def advance(path: Path, progress: TrackProgress, language: str | None, final: bool,
-            on_progress: Callable[[float], None] | None = None) -> TrackProgress:
+            on_progress: Callable[[float], None] | None = None, tails: Tails | None = None) -> TrackProgress:
     """Transcribe the turns that are over since ``progress.done_s`` (with ``final``: all of them)."""
+    read = tails.read if tails else read_excerpt
     while not progress.final:
         try:
-            excerpt = read_excerpt(path, progress.done_s, WINDOW_S)
+            excerpt = read(path, progress.done_s, WINDOW_S)
         except UnreadableAudio as error:
             if not final:
                 return progress  # a segment just opened may not have a whole page yet
@@ -77,6 +122,11 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             on_progress(done_s)
         if excerpt.at_end or not moved:
             break
+    if tails:
+        if progress.final:
+            tails.forget(path)
+        elif excerpt.at_end:
+            tails.keep(path, excerpt, progress.done_s)
     return progress
 
 

@@ -62,11 +62,12 @@ def read_excerpt(path: Path, start_s: float = 0.0, max_s: float = 600.0, rate: i
     """Decode at most ``max_s`` from ``start_s`` to mono float32, holding only that much.
 
     Made for files still being written (a live segment) and for damaged ones: an error after
-    some audio was decoded ends the excerpt there, and ``damage`` says why.
+    some audio was decoded ends the excerpt there, and ``damage`` says why. FFmpeg's resampler
+    changes the rate, as faster-whisper's own decoding does: scipy's polyphase filter was cheaper,
+    but its slightly different passband moved tiny.en's word error rate from 6.9 % to 7.3 %.
     """
-    wanted_from, wanted_to = round(start_s * rate), round((start_s + max_s) * rate)
     chunks: list[np.ndarray] = []
-    first: int | None = None  # the first decoded sample's place in the file, at ``rate``
+    first: float | None = None  # the first decoded sample's time in the file
     decoded, at_end, damage = 0, True, None
     try:
         with av.open(str(path)) as container:
@@ -79,24 +80,24 @@ def read_excerpt(path: Path, start_s: float = 0.0, max_s: float = 600.0, rate: i
             try:
                 for frame in container.decode(stream):
                     if first is None:
-                        first = round(float(frame.pts * stream.time_base) * rate) if frame.pts is not None else 0
+                        first = float(frame.pts * stream.time_base) if frame.pts is not None else 0.0
                     for out in resampler.resample(frame):
                         chunks.append(out.to_ndarray()[0])
                         decoded += out.samples
-                    if first + decoded >= wanted_to:
+                    if first + decoded / rate >= start_s + max_s:
                         at_end = False
                         break
             except av.FFmpegError as error:
                 if not chunks:
                     raise
-                damage = f"decoding stopped at {(first or 0) / rate + decoded / rate:.1f} s: {error}"
+                damage = f"decoding stopped at {(first or 0.0) + decoded / rate:.1f} s: {error}"
             if at_end:
                 chunks.extend(out.to_ndarray()[0] for out in resampler.resample(None))
     except av.FFmpegError as error:
         raise UnreadableAudio(f"{path}: {error}") from error
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    skip = max(0, wanted_from - (first or 0))
-    samples = samples[skip : skip + wanted_to - wanted_from].astype(np.float32, copy=False)
+    skip = max(0, round((start_s - (first or 0.0)) * rate))
+    samples = samples[skip : skip + round(max_s * rate)].astype(np.float32, copy=False)
     return Excerpt(samples, start_s, rate, at_end, damage)
 
 
