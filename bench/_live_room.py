@@ -158,7 +158,7 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
 
 
 def simulate(work: Path, minutes: float = 60, speakers: int = 4, speed: float = 8, language: str = "en",
-             workers: int = 2, every_s: float = 3.0) -> dict[str, float]:
+             workers: int = 2, every_s: float = 5.0) -> dict[str, float]:
     directory = work / "live-room"
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)

@@ -28,23 +28,35 @@ WINDOW_S = 600.0
 SETTLED_S = TURN_GAP_S
 MIN_STEP_S = 0.5
 REREAD_BEFORE_S = 0.3  # a turn still being spoken is read again from a little before its start
+# Turns that are over wait to be packed into one Whisper window (see transcription.packs) until
+# they hold this much speech, or the oldest has waited this long: live captions lag by at most that.
+PACK_SPEECH_S, PACK_WAIT_S = 20.0, 15.0
+QUIET_PEAK = 10 ** (-50 / 20)  # -50 dBFS: no speech under it
+SEAM_S = 0.2
 
 
 @dataclass
 class TrackProgress:
-    done_s: float = 0.0  # the audio before this is transcribed (times from the track's start)
+    done_s: float = 0.0  # the audio before this is cut into turns (times from the track's start)
     utterances: list[Utterance] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     final: bool = False  # the whole track is transcribed
+    pending: list[tuple[float, float]] = field(default_factory=list)  # turns over, not transcribed yet
+
+    @property
+    def read_from(self) -> float:
+        return self.pending[0][0] if self.pending else self.done_s
 
     def to_json(self) -> str:
         return json.dumps({"done_s": self.done_s, "final": self.final, "warnings": self.warnings,
-                           "utterances": [u.to_dict() for u in self.utterances]}, ensure_ascii=False)
+                           "pending": self.pending, "utterances": [u.to_dict() for u in self.utterances]},
+                          ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> TrackProgress:
         data = json.loads(text)
-        return cls(data["done_s"], [Utterance.from_dict(u) for u in data["utterances"]], data["warnings"], data["final"])
+        return cls(data["done_s"], [Utterance.from_dict(u) for u in data["utterances"]], data["warnings"],
+                   data["final"], [tuple(p) for p in data.get("pending", [])])
 
 
 def progress_key(room_id: int, track_id: int) -> str:
@@ -74,8 +86,12 @@ class Tails:
             cached = self._tails.pop(path, None)
         if cached is None or not cached.at_end or cached.damage or not cached.start_s <= start_s <= cached.end_s:
             return read_excerpt(path, start_s, max_s)
-        kept = cached.samples[round((start_s - cached.start_s) * cached.rate):]
-        fresh = read_excerpt(path, cached.end_s, max(0.0, max_s - kept.size / cached.rate))
+        # The last moments of the kept audio went through the resampler's flush at the old end of
+        # the file: they are decoded again, so the seam is where both decodings are steady.
+        first = round((start_s - cached.start_s) * cached.rate)
+        seam = max(first, cached.samples.size - round(SEAM_S * cached.rate))
+        kept = cached.samples[first:seam]
+        fresh = read_excerpt(path, cached.start_s + seam / cached.rate, max(0.0, max_s - kept.size / cached.rate))
         return Excerpt(np.concatenate([kept, fresh.samples]), start_s, cached.rate, fresh.at_end, fresh.damage)
 
     def keep(self, path: Path, excerpt: Excerpt, done_s: float) -> None:
@@ -102,7 +118,7 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
     read = tails.read if tails else read_excerpt
     while not progress.final:
         try:
-            excerpt = read(path, progress.done_s, WINDOW_S)
+            excerpt = read(path, progress.read_from, WINDOW_S)
         except UnreadableAudio as error:
             if not final:
                 return progress  # a segment just opened may not have a whole page yet
@@ -110,10 +126,16 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             progress.final = True
             break
         finishing = final and (excerpt.at_end or excerpt.damage is not None)
-        spans = turns(excerpt.samples)
-        ready = spans if finishing else settled(spans, excerpt.samples.size)
-        progress.utterances += transcribe_turns(excerpt.samples, ready, excerpt.start_s, language)
-        done_s = next_start(excerpt, spans, ready, finishing)
+        floor = _index(progress.done_s, excerpt)  # turns before it are known: pending, or transcribed
+        spans = [(s + floor, e + floor) for s, e in speech_turns(excerpt.samples[floor:])]
+        newly = spans if finishing else settled(spans, excerpt.samples.size)
+        ready = [(_index(a, excerpt), _index(b, excerpt)) for a, b in progress.pending] + newly
+        if finishing or worth_a_window(ready, excerpt.samples.size):
+            progress.utterances += transcribe_turns(excerpt.samples, ready, excerpt.start_s, language)
+            progress.pending = []
+        else:
+            progress.pending = [(_seconds(a, excerpt), _seconds(b, excerpt)) for a, b in ready]
+        done_s = next_start(excerpt, spans, newly, floor, finishing)
         if excerpt.damage and final:
             progress.warnings.append(excerpt.damage)
         moved = done_s > progress.done_s
@@ -126,8 +148,32 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
         if progress.final:
             tails.forget(path)
         elif excerpt.at_end:
-            tails.keep(path, excerpt, progress.done_s)
+            tails.keep(path, excerpt, progress.read_from)
     return progress
+
+
+def speech_turns(samples: np.ndarray) -> list[tuple[int, int]]:
+    """Turns, but audio that stays under QUIET_PEAK (a speaker listening, muted by the room's
+    noise suppression) is not given to the VAD at all: most of a live room's tracks are that."""
+    if samples.size == 0 or float(np.max(np.abs(samples))) < QUIET_PEAK:
+        return []
+    return turns(samples)
+
+
+def _index(seconds: float, excerpt: Excerpt) -> int:
+    return min(excerpt.samples.size, max(0, round((seconds - excerpt.start_s) * ASR_RATE)))
+
+
+def _seconds(index: int, excerpt: Excerpt) -> float:
+    return round(excerpt.start_s + index / ASR_RATE, 3)
+
+
+def worth_a_window(ready: list[tuple[int, int]], size: int) -> bool:
+    """Enough speech to fill a window, or turns that have waited long enough."""
+    if not ready:
+        return False
+    speech = sum(e - s for s, e in ready)
+    return speech >= PACK_SPEECH_S * ASR_RATE or size - ready[0][1] >= PACK_WAIT_S * ASR_RATE
 
 
 def settled(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
@@ -138,19 +184,20 @@ def settled(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
     return over
 
 
-def next_start(excerpt: Excerpt, spans: list[tuple[int, int]], ready: list[tuple[int, int]], finishing: bool) -> float:
-    """Where the next round starts reading: after the last turn transcribed, before any turn not yet."""
+def next_start(excerpt: Excerpt, spans: list[tuple[int, int]], newly: list[tuple[int, int]], floor: int,
+               finishing: bool) -> float:
+    """Where the next round cuts turns from: after the last turn that is over, before any turn not yet."""
     if finishing:
         return round(excerpt.end_s, 3)
-    waiting = spans[len(ready):]
+    waiting = spans[len(newly):]
     if waiting:  # read again from a little before the turn still being spoken
         edge = waiting[0][0] - int(REREAD_BEFORE_S * ASR_RATE)
     else:  # only quiet after the last turn: keep a tail of it, speech may begin there
         edge = excerpt.samples.size - int(SETTLED_S * ASR_RATE)
-    if edge < int(MIN_STEP_S * ASR_RATE):
-        edge = 0  # not worth a move: a turn that just began is read again from where it was
-    edge = max(edge, ready[-1][1] if ready else 0)
-    return round(excerpt.start_s + edge / ASR_RATE, 3)
+    if edge - floor < int(MIN_STEP_S * ASR_RATE):
+        edge = floor  # not worth a move: a turn that just began is read again from where it was
+    edge = max(edge, newly[-1][1] if newly else floor)
+    return _seconds(edge, excerpt)
 
 
 def transcribe_file(path: Path, language: str | None) -> list[Utterance]:

@@ -25,9 +25,10 @@ from roomcast.settings import get_settings
 
 MAX_TURN_S = 28.0  # under Whisper's 30 s window, so a turn is decoded in one piece
 TURN_GAP_S = 1.0  # speech closer than this belongs to the same turn
-# Quiet given to a turn after it, where there is some. None before it: Whisper's word alignment
-# starts the first word where the window starts, so quiet there would move it earlier.
-CONTEXT_AFTER_S = 1.0
+# Quiet given to a turn on each side, where there is some. Whisper's word alignment starts the
+# first word where its window starts, so no word is placed before the turn's own (VAD) start.
+CONTEXT_BEFORE_S, CONTEXT_AFTER_S = 0.0, 1.0
+JOIN_S = 0.5  # quiet between two turns packed into one window
 # VAD pads speech by 0.4 s: more than this between the last word heard and the turn's end is speech missed.
 TAIL_MISSED_S, TAIL_RETRIES = 1.2, 2
 MAX_WORD_S = 1.0  # a longer "word" is Whisper's alignment stretched over speech it skipped
@@ -91,14 +92,45 @@ def turns(samples: np.ndarray) -> list[tuple[int, int]]:
     return [(s, min(s + limit, e)) for start, e in merged for s in range(start, e, limit)]
 
 
-def with_context(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
-    """Each turn widened into the quiet after it, never into the next turn or past 30 s."""
-    widened = []
-    for number, (start, end) in enumerate(spans):
-        ceiling = spans[number + 1][0] if number + 1 < len(spans) else size
-        end = min(ceiling, end + int(CONTEXT_AFTER_S * ASR_RATE), start + 30 * ASR_RATE)
-        widened.append((start, end))
-    return widened
+@dataclass(frozen=True)
+class Piece:
+    """One turn inside a pack: where it sits in the pack's audio and in the track's."""
+
+    at: int  # first sample in the pack
+    source: int  # the same sample in the track excerpt
+    length: int
+    speech: tuple[int, int]  # the turn itself (VAD), in the track excerpt
+
+
+def packs(spans: list[tuple[int, int]], size: int) -> list[list[Piece]]:
+    """Consecutive turns packed into windows of at most MAX_TURN_S of audio.
+
+    Whisper's encoder always reads 30 s, so short turns transcribed one by one each paid for a
+    whole window; packed, with JOIN_S of quiet between them, they share one. The first turn of
+    a pack gets some quiet before it and the last some after, where there is some.
+    """
+    limit, join = int(MAX_TURN_S * ASR_RATE), int(JOIN_S * ASR_RATE)
+    groups: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if groups and sum(e - s + join for s, e in groups[-1]) + span[1] - span[0] <= limit:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    result = []
+    for number, group in enumerate(groups):
+        floor = groups[number - 1][-1][1] if number else 0
+        ceiling = groups[number + 1][0][0] if number + 1 < len(groups) else size
+        start = max(floor, group[0][0] - int(CONTEXT_BEFORE_S * ASR_RATE))
+        used = sum(e - s + join for s, e in group) - join + group[0][0] - start
+        end = min(ceiling, group[-1][1] + int(CONTEXT_AFTER_S * ASR_RATE), group[-1][1] + 30 * ASR_RATE - used)
+        pieces, at = [], 0
+        for index, span in enumerate(group):
+            first = start if index == 0 else span[0]
+            last = end if index == len(group) - 1 else span[1]
+            pieces.append(Piece(at, first, last - first, span))
+            at += last - first + join
+        result.append(pieces)
+    return result
 
 
 def _sec(value: float) -> float:
@@ -114,21 +146,56 @@ def transcribe_turns(
     name = model_for_language(language)
     code = "en" if is_english_only(name) else whisper_language(language)
     utterances: list[Utterance] = []
-    for (first, last), (_, speech_end) in zip(with_context(spans, samples.size), spans):
-        after = -1.0  # a retry keeps only words starting after this (the last word heard before)
+    for pieces in packs(spans, samples.size):
+        audio = _pack_audio(samples, pieces)
+        speech_end = (pieces[-1].at + pieces[-1].speech[1] - pieces[-1].source) / ASR_RATE
+        first, after = 0, -1.0  # a retry keeps only words starting after ``after`` (pack seconds)
         for _attempt in range(1 + TAIL_RETRIES):
-            heard = _words_after(_transcribe(get_model(name), samples[first:last], offset_s + first / ASR_RATE, code), after)
-            utterances += heard
+            heard = _words_after(_transcribe(get_model(name), audio[first:], first / ASR_RATE, code), after)
+            utterances += _unpack(heard, pieces, offset_s)
             last_word = next((u.words[-1] for u in reversed(heard) if u.words), None)
             # Whisper sometimes ends a window early: its last timestamp, and its last word, stretch
             # over speech it never wrote. Speech well after the last word heard is decoded again.
             if last_word is None:
                 break
             heard_end = last_word.start + min(last_word.end - last_word.start, MAX_WORD_S)
-            if offset_s + speech_end / ASR_RATE - heard_end < TAIL_MISSED_S:
+            if speech_end - heard_end < TAIL_MISSED_S:
                 break
-            first, after = int((last_word.start - offset_s - 0.1) * ASR_RATE), last_word.start + 0.25
+            first, after = int((last_word.start - 0.1) * ASR_RATE), last_word.start + 0.25
     return utterances
+
+
+def _pack_audio(samples: np.ndarray, pieces: list[Piece]) -> np.ndarray:
+    audio = np.zeros(pieces[-1].at + pieces[-1].length, np.float32)
+    for piece in pieces:
+        audio[piece.at : piece.at + piece.length] = samples[piece.source : piece.source + piece.length]
+    return audio
+
+
+def _unpack(utterances: list[Utterance], pieces: list[Piece], offset_s: float) -> list[Utterance]:
+    """Pack times back to track times; a segment that spans two turns becomes one utterance each."""
+    unpacked = []
+    for utterance in utterances:
+        by_piece: dict[int, list[Word]] = {}
+        for word in utterance.words:
+            number = max((i for i, p in enumerate(pieces) if p.at <= word.start * ASR_RATE + 1), default=0)
+            by_piece.setdefault(number, []).append(_to_track(word, pieces[number], offset_s))
+        for words in by_piece.values():
+            text = utterance.text if len(by_piece) == 1 else " ".join(w.word for w in words)
+            unpacked.append(replace(utterance, start=words[0].start, end=words[-1].end, text=text, words=words))
+    return unpacked
+
+
+def _to_track(word: Word, piece: Piece, offset_s: float) -> Word:
+    """A word in the pack, placed on the track: never before its turn's (VAD) start, nor past its piece."""
+    floor, ceiling = piece.speech[0], piece.source + piece.length
+
+    def place(seconds: float) -> float:
+        sample = min(max(piece.source + seconds * ASR_RATE - piece.at, floor), ceiling)
+        return _sec(offset_s + sample / ASR_RATE)
+
+    start = place(word.start)
+    return Word(start, max(start, place(word.end)), word.word, word.probability)
 
 
 def _words_after(utterances: list[Utterance], after: float) -> list[Utterance]:

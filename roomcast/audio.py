@@ -74,13 +74,16 @@ def read_excerpt(path: Path, start_s: float = 0.0, max_s: float = 600.0, rate: i
             if not container.streams.audio:
                 raise UnreadableAudio(f"{path}: no audio stream")
             stream = container.streams.audio[0]
+            # Times count from the stream's first sample: capture's files start at pts 312 (the
+            # granule offset PyAV's Opus encoder leaves in the muxer), others at 0.
+            origin = stream.start_time or 0
             if start_s > SEEK_PREROLL_S:
-                container.seek(int((start_s - SEEK_PREROLL_S) / stream.time_base), stream=stream, backward=True)
+                container.seek(origin + int((start_s - SEEK_PREROLL_S) / stream.time_base), stream=stream, backward=True)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             try:
                 for frame in container.decode(stream):
                     if first is None:
-                        first = float(frame.pts * stream.time_base) if frame.pts is not None else 0.0
+                        first = float((frame.pts - origin) * stream.time_base) if frame.pts is not None else 0.0
                     for out in resampler.resample(frame):
                         chunks.append(out.to_ndarray()[0])
                         decoded += out.samples

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     whisper_beam_size: int = Field(default=5, ge=1, le=10)
     live_transcription: bool = Field(default=True, description="Transcribe speakers while the room runs, so the "
                                      "transcript is ready seconds after it ends.")
-    live_transcription_every_s: float = Field(default=3.0, gt=0, description="How often a live room's new audio is read.")
+    live_transcription_every_s: float = Field(default=5.0, gt=0, description="How often a live room's new audio is read.")
 
     loudness_target_lufs: float = -16.0
     true_peak_ceiling_dbtp: float = -1.0

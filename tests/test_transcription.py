@@ -76,9 +76,11 @@ SENTENCES = ["Welcome to the show tonight.", "The river runs into the ocean.", "
 KEYWORDS = ["welcome", "river", "mountain"]
 
 
-def test_a_growing_segment_is_transcribed_turn_by_turn(tmp_path: Path) -> None:
+def test_a_growing_segment_is_transcribed_turn_by_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from postprod import track_progress
     from postprod.track_progress import TrackProgress, advance
 
+    monkeypatch.setattr(track_progress, "PACK_WAIT_S", 0.0)  # no waiting to fill a window: each turn at once
     data = opus_track(tmp_path, SENTENCES).read_bytes()
     growing = tmp_path / "growing.opus"
     progress, seen = TrackProgress(), []
@@ -113,3 +115,20 @@ def test_damage_in_a_segment_keeps_the_speech_around_it(tmp_path: Path) -> None:
     not_audio.write_bytes(b"OggS" + bytes(4000))
     progress = advance(not_audio, TrackProgress(), "en", final=True)
     assert progress.final and progress.utterances == [] and "could not be decoded" in progress.warnings[0]
+
+
+def test_turns_that_are_over_wait_to_share_a_window(tmp_path: Path) -> None:
+    from postprod.track_progress import TrackProgress, Tails, advance
+
+    data = opus_track(tmp_path, SENTENCES).read_bytes()
+    growing, tails = tmp_path / "growing.opus", Tails()
+    growing.write_bytes(data[: len(data) * 3 // 4])
+    progress = advance(growing, TrackProgress(), "en", final=False, tails=tails)
+    # Two short turns are over: they wait (a few seconds of speech, not yet PACK_WAIT_S old).
+    assert progress.utterances == [] and len(progress.pending) == 2 and progress.done_s > progress.pending[-1][1]
+    restored = TrackProgress.from_json(progress.to_json())  # a restart finds them in the saved progress
+    growing.write_bytes(data)
+    progress = advance(growing, restored, "en", final=True, tails=tails)
+    text = " ".join(u.text for u in progress.utterances).lower()
+    assert [text.count(word) for word in KEYWORDS] == [1, 1, 1], text
+    assert progress.pending == [] and progress.final
