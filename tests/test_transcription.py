@@ -132,3 +132,12 @@ def test_turns_that_are_over_wait_to_share_a_window(tmp_path: Path) -> None:
     text = " ".join(u.text for u in progress.utterances).lower()
     assert [text.count(word) for word in KEYWORDS] == [1, 1, 1], text
     assert progress.pending == [] and progress.final
+
+
+def test_a_language_whisper_does_not_know_is_detected_with_a_warning(tmp_path: Path) -> None:
+    from postprod.track_progress import TrackProgress, advance
+
+    track = opus_track(tmp_path, SENTENCES[:1])
+    progress = advance(track, TrackProgress(), "tlh", final=True)  # Klingon: a valid code, no model
+    assert "does not know" in progress.warnings[0] and "'tlh'" in progress.warnings[0]
+    assert "welcome" in " ".join(u.text for u in progress.utterances).lower()
