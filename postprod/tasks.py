@@ -31,6 +31,7 @@ from roomcast.storage import get_media_store
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class TrackSource:
     track_id: int
@@ -78,6 +79,7 @@ def transcribe_track(room_id: int, track_id: int) -> None:
         store.write_text(key, json.dumps([u.to_dict() for u in progress.utterances], ensure_ascii=False))
         with session_scope() as session:
             session.get(Track, track_id).transcript_key = key
+        store.delete(progress_key(room_id, track_id))  # done with: a rerun transcribes afresh
 
 
 @celery_app.task(name="postprod.follow_room")

@@ -68,6 +68,9 @@ class MediaStore:
             shutil.copyfile(source, tmp)
         return self.size(key)
 
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
     def delete_tree(self, prefix: str) -> None:
         shutil.rmtree(self.path(prefix), ignore_errors=True)
 
