@@ -77,11 +77,11 @@ def word_errors(clips: list[dict], eval_dir: Path, anchor: bool = False) -> tupl
 def anchor_transcript(path: Path, model_name: str) -> str:
     """faster-whisper as it comes: the whole clip, beam 5, the language detected."""
     from postprod.transcription import get_model
-    from roomcast.audio import ASR_RATE, decode_mono
+    from roomcast.audio import read_excerpt
 
     model = get_model(model_name)
     language = "en" if model_name.endswith(".en") else None
-    segments, _ = model.transcribe(decode_mono(path, ASR_RATE), language=language, beam_size=5)
+    segments, _ = model.transcribe(read_excerpt(path, 0.0, 3600.0).samples, language=language, beam_size=5)
     return " ".join(s.text for s in segments)
 
 

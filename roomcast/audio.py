@@ -8,7 +8,6 @@ from pathlib import Path
 import av
 import numpy as np
 
-MIX_RATE = 48_000
 ASR_RATE = 16_000
 
 
@@ -21,23 +20,6 @@ class AudioInfo:
     codec: str
     sample_rate: int
     duration_s: float
-
-
-def decode_mono(path: Path, rate: int = MIX_RATE) -> np.ndarray:
-    """Decode the first audio stream to mono float32 at ``rate``."""
-    chunks: list[np.ndarray] = []
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise UnreadableAudio(f"{path}: no audio stream")
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-            for frame in container.decode(stream):
-                chunks.extend(out.to_ndarray()[0] for out in resampler.resample(frame))
-            chunks.extend(out.to_ndarray()[0] for out in resampler.resample(None))
-    except av.FFmpegError as error:
-        raise UnreadableAudio(f"{path}: {error}") from error
-    return np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
 
 
 @dataclass(frozen=True)
