@@ -96,11 +96,22 @@ def _die_with_parent() -> None:
     libc.prctl(1, signal.SIGTERM)
 
 
+WORKER_NICENESS = 10
+
+
+def _start_worker_process() -> None:
+    if sys.platform == "linux":
+        _die_with_parent()
+    # The worker shares the machine with the live rooms: transcribing (a core while Whisper
+    # runs) must not delay forwarding, nor speakers on the same machine, whose late packets make
+    # their RTCP reports read as clock drift (capture then cuts a new segment).
+    os.nice(WORKER_NICENESS)
+
+
 def spawn_worker(quiet: bool = False) -> subprocess.Popen:
     output = subprocess.DEVNULL if quiet else None
     return subprocess.Popen(
-        [sys.executable, "-m", "roomcast", "worker"], stdout=output, stderr=output,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        [sys.executable, "-m", "roomcast", "worker"], stdout=output, stderr=output, preexec_fn=_start_worker_process,
     )
 
 
