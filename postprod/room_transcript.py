@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from postprod.track_progress import load_progress
-from postprod.transcript import Line, merge
+from postprod.transcript import Line, kept_part, merge
 from postprod.transcription import Utterance
 from roomcast.models import Room, RoomStatus
 from roomcast.storage import get_media_store
@@ -34,23 +34,8 @@ def room_transcript(room: Room, since_s: float = 0.0) -> RoomTranscript:
             utterances, complete = load_progress(room.id, track.id).utterances, False
         per_speaker.append((track.participant.display_name, track.participant_id, track.offset_s, utterances))
     spans = off_record_spans([(e.kind, e.at_s) for e in room.events])
-    lines = [on for line in merge(per_speaker) if line.end > since_s and (on := on_the_record(line, spans))]
+    def on_the_record(at: float) -> bool:
+        return not any(start <= at < end for start, end in spans)
+
+    lines = [kept for line in merge(per_speaker) if line.end > since_s and (kept := kept_part(line, on_the_record))]
     return RoomTranscript(lines, complete)
-
-
-def on_the_record(line: Line, spans: list[tuple[float, float]]) -> Line | None:
-    """The line without the words said off the record; None if nothing is left."""
-    def said_off(at: float) -> bool:
-        return any(start <= at < end for start, end in spans)
-
-    if not line.words:
-        return None if said_off((line.start + line.end) / 2) else line
-    words = [w for w in line.words if not said_off(w["start"])]
-    if not words:
-        return None
-    if len(words) == len(line.words):
-        return line
-    return Line(line.speaker, line.participant_id, words[0]["start"], max(words[-1]["end"], words[0]["start"]),
-                " ".join(w["word"] for w in words), words)
-
-

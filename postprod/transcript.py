@@ -7,6 +7,7 @@ Namespace JSON (``{"version": "1.0.0", "segments": [...]}``) and plain text.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,23 +70,34 @@ def merge(per_speaker: list[tuple[str, int | None, float, list[Utterance]]]) -> 
     return sorted(lines, key=lambda line: (line.start, line.end, line.speaker))
 
 
+def kept_part(line: Line, is_kept: Callable[[float], bool]) -> Line | None:
+    """The line without the words said where ``is_kept`` says no (off the record, a cut); None
+    if nothing is left. A line without word timings stands or falls by its middle."""
+    if not line.words:
+        return line if is_kept((line.start + line.end) / 2) else None
+    words = [w for w in line.words if is_kept(w["start"])]
+    if not words:
+        return None
+    if len(words) == len(line.words):
+        return line
+    return Line(line.speaker, line.participant_id, words[0]["start"], max(words[-1]["end"], words[0]["start"]),
+                " ".join(w["word"] for w in words), words)
+
+
 def onto_episode(lines: list[Line], time_map: TimeMap) -> list[Line]:
     """Room times to episode times; words said off the record (or in a cut) are dropped."""
     mapped = []
     for line in lines:
-        if line.words:
-            words = [w for w in line.words if time_map.is_kept(w["start"])]
-            if not words:
-                continue
-            text = line.text if len(words) == len(line.words) else " ".join(w["word"] for w in words)
-            words = [{**w, "start": time_map.to_episode(w["start"]), "end": time_map.to_episode(w["end"])} for w in words]
+        kept = kept_part(line, time_map.is_kept)
+        if kept is None:
+            continue
+        if kept.words:
+            words = [{**w, "start": time_map.to_episode(w["start"]), "end": time_map.to_episode(w["end"])}
+                     for w in kept.words]
             start, end = words[0]["start"], max(words[-1]["end"], words[0]["start"])
         else:
-            if not time_map.is_kept((line.start + line.end) / 2):
-                continue
-            text, words = line.text, []
-            start, end = time_map.to_episode(line.start), time_map.to_episode(line.end)
-        mapped.append(Line(line.speaker, line.participant_id, start, end, text, words))
+            words, start, end = [], time_map.to_episode(line.start), time_map.to_episode(line.end)
+        mapped.append(Line(line.speaker, line.participant_id, start, end, kept.text, words))
     return sorted(mapped, key=lambda line: (line.start, line.end, line.speaker))
 
 
