@@ -22,6 +22,7 @@ from feeds.rss import feed_url
 from feeds.shows import ShowSettings, apply_settings
 from postprod.transcript import Line, LineView
 from roomcast.auth import CreatorClaims, bearer, require_creator_of
+from roomcast.celery_app import celery_app
 from roomcast.errors import Conflict, NotFound, UserError
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
@@ -117,13 +118,17 @@ def edit_episode(episode_id: int, body: EpisodeEdit, session: SessionDep, claims
 
 @router.post("/episodes/{episode_id}/publish", response_model=EpisodeView, tags=["episodes"])
 def publish_episode(episode_id: int, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
-    return _creator_action(session, episode_id, claims, episode_actions.publish)
+    view = _creator_action(session, episode_id, claims, episode_actions.publish)
+    celery_app.send_task("search.sync_episode", args=[episode_id])  # into search
+    return view
 
 
 @router.post("/episodes/{episode_id}/unpublish", response_model=EpisodeView, tags=["episodes"])
 def unpublish_episode(episode_id: int, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     """The item leaves the feed and the pages; the archive and produced files stay."""
-    return _creator_action(session, episode_id, claims, episode_actions.unpublish)
+    view = _creator_action(session, episode_id, claims, episode_actions.unpublish)
+    celery_app.send_task("search.sync_episode", args=[episode_id])  # out of search (hidden at once regardless)
+    return view
 
 
 # --- shows ---------------------------------------------------------------------------------

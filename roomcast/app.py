@@ -43,7 +43,7 @@ def create_app() -> FastAPI:
     app.include_router(signaling_router)
     app.include_router(archive_router)
     app.include_router(search_router)
-    app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static")]), name="static")
+    app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("search", "static")]), name="static")
 
     @app.get("/healthz", tags=["health"])
     def healthz(session: Annotated[Session, Depends(get_session)]) -> dict[str, str]:

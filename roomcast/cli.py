@@ -36,6 +36,8 @@ episode_app = typer.Typer(help="Review, publish, unpublish and edit episodes.", 
 app.add_typer(episode_app, name="episode")
 room_app = typer.Typer(help="Open or schedule live rooms.", no_args_is_help=True)
 app.add_typer(room_app, name="room")
+search_app = typer.Typer(help="The transcript search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 stderr = Console(stderr=True)
 
 FINAL_STATUSES = {"published", "review", "failed", "unpublished"}
@@ -438,12 +440,33 @@ def _episode_action(episode_id: int, action) -> None:  # type: ignore[no-untyped
     typer.echo(f"episode {episode_id}: {status}")
 
 
+@search_app.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the search index from the database (everything published)."""
+    import time
+
+    from search.backend import backend_for
+
+    started = time.monotonic()
+    with command_session() as session:
+        typer.echo("re-indexing every published transcript…")
+        count = backend_for(session).reindex(session)
+    typer.echo(f"indexed {count} segments in {time.monotonic() - started:.1f} s")
+
+
+def _sync_search(episode_id: int) -> None:
+    from roomcast.celery_app import celery_app
+
+    celery_app.send_task("search.sync_episode", args=[episode_id])
+
+
 @episode_app.command("publish")
 def episode_publish(episode: Annotated[int, typer.Argument(help="Episode id.")]) -> None:
     """Publish an episode held for review (or unpublished)."""
     from feeds.episodes import publish
 
     _episode_action(episode, publish)
+    _sync_search(episode)
 
 
 @episode_app.command("unpublish")
@@ -452,6 +475,7 @@ def episode_unpublish(episode: Annotated[int, typer.Argument(help="Episode id.")
     from feeds.episodes import unpublish
 
     _episode_action(episode, unpublish)
+    _sync_search(episode)
 
 
 @episode_app.command("edit")

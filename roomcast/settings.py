@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     )
 
     worker_concurrency: int = 2
+    search_index_dir: Path | None = Field(default=None, description="The embedded search index (tantivy); "
+                                          "data_dir/search-index when unset. With PostgreSQL the database is the index.")
     embedded_worker: bool = Field(default=True, description="`roomcast serve` starts a worker when the broker is embedded.")
 
     # --- derived values -------------------------------------------------------------
@@ -88,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def resolved_media_dir(self) -> Path:
         return (self.media_dir or self.resolved_data_dir / "media").expanduser().resolve()
+
+    @property
+    def resolved_search_index_dir(self) -> Path:
+        return (self.search_index_dir or self.resolved_data_dir / "search-index").expanduser().resolve()
 
     @property
     def broker_is_embedded(self) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
 
 
 class QueryError(ValueError):
@@ -61,15 +61,3 @@ def parse(text: str) -> Query:
     if len(query.all_terms) > MAX_TERMS:
         raise QueryError(f"the query has more than {MAX_TERMS} words")
     return query
-
-
-def matches_word(spoken: str, query: Query) -> bool:
-    """Whether a spoken word is one the query looks for (used to land on the exact word)."""
-    token = "".join(_TOKEN.findall(spoken.lower()))
-    if not token:
-        return False
-    for term in query.words + [p[0] for p in query.phrases]:
-        stem = term[: max(4, len(term) - 2)]
-        if token == term or (len(term) >= 4 and token.startswith(stem)):
-            return True
-    return any(token.startswith(prefix) for prefix in query.prefixes)

@@ -1,14 +1,41 @@
-"""Indexing a published episode's transcript."""
+"""Keeping the index in step with what is published.
+
+Every change goes through ``sync``: it reads the episode from the database and makes the index
+agree (indexed if published, absent otherwise), so it is idempotent and any order of publish,
+unpublish and re-production ends right. The pipeline's ``index`` step, the publish and unpublish
+actions and a worker's start (``catch_up``) all call it.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import logging
+
+from celery.signals import worker_ready
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import Episode
+from roomcast.models import Episode, EpisodeStatus
 from roomcast.runs import RoomTask, pipeline_step
-from search.backends import backend_for
+from search.backend import backend_for
+
+log = logging.getLogger(__name__)
+
+
+def sync(session: Session, episode_id: int) -> int:
+    """Index a published episode, or take it out; returns the segments now indexed."""
+    episode = session.get(Episode, episode_id)
+    backend = backend_for(session)
+    if episode is not None and episode.status == EpisodeStatus.published:
+        return backend.index_episode(session, episode_id)
+    backend.remove_episode(session, episode_id)
+    return 0
+
+
+def request_sync(episode_id: int) -> None:
+    """After a publish or unpublish is committed (from the API or the CLI)."""
+    celery_app.send_task("search.sync_episode", args=[episode_id])
 
 
 @celery_app.task(name="search.index_episode", base=RoomTask)
@@ -18,4 +45,34 @@ def index_episode(room_id: int) -> None:
             return
         with session_scope() as session:
             episode = session.scalars(select(Episode).where(Episode.room_id == room_id)).one()
-            backend_for(session).index_episode(session, episode.id)
+            sync(session, episode.id)
+
+
+@celery_app.task(name="search.sync_episode")
+def sync_episode(episode_id: int) -> int:
+    with session_scope() as session:
+        return sync(session, episode_id)
+
+
+@celery_app.task(name="search.catch_up")
+def catch_up() -> int:
+    """Index what the index lacks: a lost or new index directory, an upgrade, a sync that never ran."""
+    with session_scope() as session:
+        backend = backend_for(session)
+        stale = session.execute(text(
+            "SELECT DISTINCT ts.episode_id FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id "
+            "WHERE (e.status = 'published') != ts.indexed"
+        )).scalars().all()
+        lost = getattr(backend, "document_count", lambda: 1)() == 0 and session.execute(
+            text("SELECT 1 FROM transcript_segments WHERE indexed LIMIT 1")).first() is not None
+        if lost:
+            log.warning("the search index is empty but segments are marked indexed: rebuilding it")
+            return backend.reindex(session)
+        for episode_id in stale:
+            sync(session, episode_id)
+        return len(stale)
+
+
+@worker_ready.connect
+def _catch_up_at_start(sender, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    celery_app.send_task("search.catch_up")

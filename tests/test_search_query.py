@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from search.backends import PostgresBackend, SqliteFtsBackend, render_snippet, MARK_START, MARK_END
-from search.query import Query, QueryError, matches_word, parse
+from search.backend import MARK_END, MARK_START, render_snippet
+from search.postgres_backend import PostgresBackend
+from search.query import Query, QueryError, parse
 
 
 def test_words_phrases_and_prefixes() -> None:
@@ -16,8 +17,6 @@ def test_words_phrases_and_prefixes() -> None:
 @pytest.mark.parametrize("text", ['"unbalanced quote', "NEAR(a b)", "a AND OR NOT b", "col:value ^x", "-x +y", "Ελληνικά 日本語"])
 def test_syntax_characters_are_only_text(text: str) -> None:
     query = parse(text)
-    fts = SqliteFtsBackend.match_expression(query)
-    assert "(" not in fts.replace('"', "") and ":" not in fts
     assert all(part.isalnum() or part in "&<->:*() " for part in PostgresBackend.tsquery(query).replace(" ", ""))
 
 
@@ -29,13 +28,6 @@ def test_unsearchable_queries_are_refused(text: str) -> None:
 
 def test_a_phrase_of_one_word_is_a_word() -> None:
     assert parse('"piano"') == Query(words=["piano"])
-
-
-def test_landing_word_matching() -> None:
-    query = parse("telescope astro*")
-    assert matches_word("Telescopes,", query)
-    assert matches_word("astronomy", query)
-    assert not matches_word("tele", query)
 
 
 def test_snippets_are_escaped_around_the_highlights() -> None:
