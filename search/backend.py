@@ -111,12 +111,16 @@ def backend_for(session: Session) -> SearchBackend:
     return TantivyBackend.default()
 
 
-PUBLISHED_SEGMENTS_SQL = (
+# Episodes are indexed as the pipeline's last step before publishing, so "processing" ones are
+# indexed too: hits are only ever shown once VISIBLE_SQL says the episode is published.
+INDEXABLE_STATUSES = ("processing", "published")
+INDEXABLE_SQL = "e.status IN ('processing', 'published')"
+INDEXABLE_SEGMENTS_SQL = (
     "SELECT ts.id, ts.episode_id, e.show_id, ts.speaker, ts.language, ts.text, e.published_at "
-    "FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id WHERE e.status = 'published'"
+    f"FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id WHERE {INDEXABLE_SQL}"
 )
 
 
-def published_segments(session: Session, episode_id: int) -> list:
-    """The rows an index holds for an episode: none unless it is published."""
-    return list(session.execute(text(f"{PUBLISHED_SEGMENTS_SQL} AND ts.episode_id = :e"), {"e": episode_id}))
+def indexable_segments(session: Session, episode_id: int) -> list:
+    """The rows an index holds for an episode: none unless it is published or about to be."""
+    return list(session.execute(text(f"{INDEXABLE_SEGMENTS_SQL} AND ts.episode_id = :e"), {"e": episode_id}))

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from search.backend import (
-    HIT_COLUMNS, MARK_END, MARK_START, VISIBLE_SQL, Filters, Hit, day_bounds, hit_from_row, ranked, render_snippet,
+    HIT_COLUMNS, INDEXABLE_SQL, MARK_END, MARK_START, VISIBLE_SQL, Filters, Hit, day_bounds, hit_from_row, ranked, render_snippet,
     with_visibility,
 )
 from search.languages import STEMMED, postgres_config
@@ -32,13 +32,13 @@ _SINGLE_TERM = re.compile(r"^'((?:[^']|'')+)'(:\*)?$")  # how PostgreSQL prints 
 _POSTINGS_OF_EPISODE = f"""
     INSERT INTO search_postings (lexeme, impact, published, segment_id, episode_id)
     SELECT u.lexeme, ts_rank_cd(ts.search_vector, quote_literal(u.lexeme)::tsquery),
-           CAST(extract(epoch FROM e.published_at) AS bigint), ts.id, ts.episode_id
+           CAST(extract(epoch FROM coalesce(e.published_at, now())) AS bigint), ts.id, ts.episode_id
     FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id, unnest(ts.search_vector) u
     WHERE ts.search_vector IS NOT NULL AND {{where}}
 """
 _VECTORS = f"""
     UPDATE transcript_segments ts SET indexed = true, search_vector = to_tsvector({CONFIG_CASE}, ts.text)
-    FROM episodes e WHERE e.id = ts.episode_id AND e.status = 'published' AND {{where}}
+    FROM episodes e WHERE e.id = ts.episode_id AND {INDEXABLE_SQL} AND {{where}}
 """
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from search.backend import (
-    HIT_COLUMNS, MARK_END, MARK_START, PUBLISHED_SEGMENTS_SQL, VISIBLE_SQL, Filters, Hit, day_bounds, hit_from_row, published_segments,
+    HIT_COLUMNS, MARK_END, MARK_START, INDEXABLE_SEGMENTS_SQL, INDEXABLE_SQL, VISIBLE_SQL, Filters, Hit, day_bounds, hit_from_row, indexable_segments,
     ranked, render_snippet, with_visibility,
 )
 from search.analysis import ANALYZERS, KEYWORD, LANGUAGES, fold
@@ -261,7 +262,7 @@ class TantivyBackend:
             return cls(cls._instances[directory])
 
     def index_episode(self, session: Session, episode_id: int) -> int:
-        rows = published_segments(session, episode_id)
+        rows = indexable_segments(session, episode_id)
         count = self.index.write([episode_id], [_indexed(row) for row in rows])
         _mark_indexed(session, "episode_id = :e", {"e": episode_id}, bool(rows))
         return count
@@ -272,10 +273,10 @@ class TantivyBackend:
 
     def reindex(self, session: Session) -> int:
         """Everything published, from the database: the index is derived and can always be rebuilt."""
-        rows = session.execute(text(f"{PUBLISHED_SEGMENTS_SQL} ORDER BY ts.id")).yield_per(10_000)
+        rows = session.execute(text(f"{INDEXABLE_SEGMENTS_SQL} ORDER BY ts.id")).yield_per(10_000)
         count = self.index.write([], (_indexed(row) for row in rows), heap_mb=256, remove_all=True)
         _mark_indexed(session, "true", {}, False)
-        _mark_indexed(session, "episode_id IN (SELECT id FROM episodes WHERE status = 'published')", {}, True)
+        _mark_indexed(session, f"episode_id IN (SELECT e.id FROM episodes e WHERE {INDEXABLE_SQL})", {}, True)
         return count
 
     def document_count(self) -> int:
@@ -326,5 +327,6 @@ def _indexed(row) -> IndexedSegment:  # type: ignore[no-untyped-def]
         published = datetime.fromisoformat(published)
     if published is not None and published.tzinfo is None:
         published = published.replace(tzinfo=timezone.utc)  # SQLite keeps UTC without the zone
-    return IndexedSegment(segment_id, episode_id, show_id, speaker, language, text,
-                          int(published.timestamp()) if published else 0)
+    # An episode about to be published counts as published now (for recency between equal scores).
+    published_s = published.timestamp() if published else time.time()
+    return IndexedSegment(segment_id, episode_id, show_id, speaker, language, text, int(published_s))

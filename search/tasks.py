@@ -16,18 +16,18 @@ from sqlalchemy.orm import Session
 
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import Episode, EpisodeStatus
+from roomcast.models import Episode
 from roomcast.runs import RoomTask, pipeline_step
-from search.backend import backend_for
+from search.backend import INDEXABLE_SQL, INDEXABLE_STATUSES, backend_for
 
 log = logging.getLogger(__name__)
 
 
 def sync(session: Session, episode_id: int) -> int:
-    """Index a published episode, or take it out; returns the segments now indexed."""
+    """Index a published episode (or one about to be), or take it out; returns the segments indexed."""
     episode = session.get(Episode, episode_id)
     backend = backend_for(session)
-    if episode is not None and episode.status == EpisodeStatus.published:
+    if episode is not None and episode.status.value in INDEXABLE_STATUSES:
         return backend.index_episode(session, episode_id)
     backend.remove_episode(session, episode_id)
     return 0
@@ -61,7 +61,7 @@ def catch_up() -> int:
         backend = backend_for(session)
         stale = session.execute(text(
             "SELECT DISTINCT ts.episode_id FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id "
-            "WHERE (e.status = 'published') != ts.indexed"
+            f"WHERE ({INDEXABLE_SQL}) != ts.indexed"
         )).scalars().all()
         lost = getattr(backend, "document_count", lambda: 1)() == 0 and session.execute(
             text("SELECT 1 FROM transcript_segments WHERE indexed LIMIT 1")).first() is not None

@@ -22,7 +22,7 @@ import podcastparser
 import pytest
 from lxml import etree
 
-from tests.conftest import Conversation, Roomcast, Server, free_port, roomcast_env, start_server, stop
+from tests.conftest import Conversation, Roomcast, Server, free_port, roomcast_env, start_server, stop, wait_until
 
 JS_DIR = Path(__file__).with_name("js")
 
@@ -194,7 +194,8 @@ def test_edit_unpublish_and_publish_again(site: Site) -> None:
     assert republished["status"] == "published" and republished["published_at"] == site.episode["published_at"]
     time.sleep(1.1)
     assert [e.id for e in feedparser.parse(feed_xml(site)).entries] == [site.episode["guid"]]
-    assert site.get("/api/search", params={"q": "iceland"}).json()["hits"]
+    # The worker takes it out of the index and puts it back (search.sync_episode).
+    wait_until(lambda: site.get("/api/search", params={"q": "iceland"}).json()["hits"], 30, message="re-indexed")
 
 
 def test_review_mode_holds_episodes_until_the_creator_publishes(site: Site, conversation: Conversation) -> None:
