@@ -132,6 +132,13 @@ def fresh_postgres_database(admin_url: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
 
 
+def drop_database(admin_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+
+
 def reindex(url: str) -> float:
     from sqlalchemy.orm import Session
 
@@ -177,7 +184,7 @@ def main() -> None:
         result["load_s"] = round(load(url, corpus), 1)
         print(f"loaded {args.segments} segments in {result['load_s']} s", flush=True)
         result["build_s"] = round(reindex(url), 1)
-        result["index_mb"] = directory_mb(data / "search-index")
+        result["index_mb"] = directory_mb(data / "search-index")  # the index and nothing else is in there
         print(f"embedded index built in {result['build_s']} s, {result['index_mb']} MB", flush=True)
         embedded = measure(searcher(url), queries, args.rounds)
         result.update(embedded)
@@ -191,7 +198,13 @@ def main() -> None:
         load(pg_url, corpus)
         result["scaleout_build_s"] = round(reindex(pg_url), 1)
         vacuum(pg_url)
-        scaleout = measure(searcher(pg_url), queries, args.rounds)
+        try:
+            scaleout = measure(searcher(pg_url), queries, args.rounds)
+        finally:
+            from roomcast.db import engine_for
+
+            engine_for(pg_url).dispose()
+            drop_database(args.postgres)
         result.update({f"scaleout_{key}": value for key, value in scaleout.items()})
         print(f"scale-out (PostgreSQL): {scaleout}", flush=True)
     print(json.dumps(result))

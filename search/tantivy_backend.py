@@ -34,6 +34,7 @@ from search.query import Query
 
 MAX_PREFIX_TERMS = 64  # a prefix stands for its most frequent completions
 SNIPPET_CHARS = 160
+SCHEMA_VERSION = 1  # a new schema gets a new directory, built from the database by search.catch_up
 TIE_MARGIN = 2  # candidates fetched per hit wanted, so that equal scores can be ordered by recency
 
 
@@ -252,7 +253,7 @@ class TantivyBackend:
     def default(cls) -> TantivyBackend:
         from roomcast.settings import get_settings
 
-        return cls.at(get_settings().resolved_search_index_dir)
+        return cls.at(get_settings().resolved_search_index_dir / f"v{SCHEMA_VERSION}")
 
     @classmethod
     def at(cls, directory: Path) -> TantivyBackend:

@@ -64,7 +64,7 @@ def catch_up() -> int:
             f"WHERE ({INDEXABLE_SQL}) != ts.indexed"
         )).scalars().all()
         lost = getattr(backend, "document_count", lambda: 1)() == 0 and session.execute(
-            text("SELECT 1 FROM transcript_segments WHERE indexed LIMIT 1")).first() is not None
+            text("SELECT 1 FROM transcript_segments WHERE indexed LIMIT 1")).first() is not None  # a new directory
         if lost:
             log.warning("the search index is empty but segments are marked indexed: rebuilding it")
             return backend.reindex(session)

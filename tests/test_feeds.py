@@ -326,3 +326,38 @@ def test_episode_page_plays_and_seeks_from_the_transcript(site: Site, tmp_path: 
             )
         finally:
             browser.close()
+
+
+def test_search_page_shows_results_as_you_type_and_opens_the_episode_at_that_second(site: Site, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto(f"{site.server.base_url}/search")
+            page.locator("#q").press_sequentially("scotl", delay=60)  # half a word: a prefix while typing
+            moment = page.locator("#results a.moment").first
+            moment.wait_for(timeout=10_000)
+            assert "<mark>" in page.locator("#results .snippet").first.inner_html()
+            assert page.locator("#results a.speaker").first.inner_text() == "Bob"
+            assert "q=scotl" in page.url  # the address follows the query, to share or reload
+            page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+
+            page.locator("input[name=speaker]").fill("Alice")
+            page.locator("input[name=speaker]").dispatch_event("change")
+            page.wait_for_function("document.querySelectorAll('#results li').length === 0", timeout=10_000)
+            assert "Nothing said matches" in page.locator("#search-status").inner_text()
+            page.locator("input[name=speaker]").fill("")
+            page.locator("input[name=speaker]").dispatch_event("change")
+            moment.wait_for(timeout=10_000)
+
+            seconds = int(moment.get_attribute("href").split("#t=")[1])
+            moment.click()
+            page.wait_for_url(f"**/episodes/{site.episode['id']}#t={seconds}")
+            page.wait_for_function(
+                f"(() => {{ const p = document.getElementById('player'); return !p.paused && p.currentTime >= {seconds} }})()",
+                timeout=20_000,
+            )
+        finally:
+            browser.close()

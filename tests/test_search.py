@@ -279,12 +279,25 @@ def test_embedded_index_folds_accents(corpus: Corpus) -> None:
 def test_a_lost_embedded_index_is_rebuilt_by_catch_up(corpus: Corpus, tmp_path: Path) -> None:
     if corpus.backend != "embedded":
         pytest.skip("the scale-out index is the database itself")
-    from roomcast.settings import get_settings
     from search.tantivy_backend import TantivyBackend
     from search.tasks import catch_up
 
-    backend = TantivyBackend.at(get_settings().resolved_search_index_dir)
+    backend = TantivyBackend.default()
     backend.index.write([], [], remove_all=True)  # as if the directory had been lost
     assert hits(corpus, "telescopes") == []
     assert catch_up() > 0
     assert {h["episode_title"] for h in hits(corpus, "telescopes")} == {"Long nights", "Running in Iceland"}
+
+
+def test_the_cli_rebuilds_the_index(corpus: Corpus) -> None:
+    import os
+    import subprocess
+    import sys
+
+    before = [h["url"] for h in hits(corpus, "iceland")]
+    env = {k: v for k, v in os.environ.items() if k.startswith("ROOMCAST_") or k in ("PATH", "HOME")}
+    done = subprocess.run([str(Path(sys.executable).parent / "roomcast"), "search", "reindex"], env=env,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert "indexed 8 segments" in done.stdout  # every published segment, private shows too; not the draft
+    assert [h["url"] for h in hits(corpus, "iceland")] == before

@@ -48,6 +48,7 @@ def upgrade() -> None:
             sa.Column("lexeme", sa.Text(collation="C"), primary_key=True),  # byte order: prefix ranges
             sa.Column("segments", sa.Integer(), nullable=False),
         )
+        op.execute("UPDATE transcript_segments SET indexed = false")  # the worker fills the postings at start
 
 
 def downgrade() -> None:
