@@ -29,12 +29,12 @@ MAX_PREFIX_LEXEMES = 64  # a prefix stands for its most frequent completions
 MAX_RANKED = 5_000  # several-word queries rank at most this many matches (see search())
 _SINGLE_TERM = re.compile(r"^'((?:[^']|'')+)'(:\*)?$")  # how PostgreSQL prints a one-lexeme tsquery
 
-_POSTINGS_OF_EPISODE = f"""
+_POSTINGS_OF_EPISODE = """
     INSERT INTO search_postings (lexeme, impact, published, segment_id, episode_id)
     SELECT u.lexeme, ts_rank_cd(ts.search_vector, quote_literal(u.lexeme)::tsquery),
            CAST(extract(epoch FROM coalesce(e.published_at, now())) AS bigint), ts.id, ts.episode_id
     FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id, unnest(ts.search_vector) u
-    WHERE ts.search_vector IS NOT NULL AND {{where}}
+    WHERE ts.search_vector IS NOT NULL AND {where}
 """
 _VECTORS = f"""
     UPDATE transcript_segments ts SET indexed = true, search_vector = to_tsvector({CONFIG_CASE}, ts.text)
