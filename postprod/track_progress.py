@@ -29,6 +29,7 @@ WINDOW_S = 600.0
 SETTLED_S = TURN_GAP_S
 MIN_STEP_S = 0.5
 REREAD_BEFORE_S = 0.3  # a turn still being spoken is read again from a little before its start
+WORD_TAIL_S = 0.4  # a word's sound goes on a little past its aligned end (as VAD pads speech)
 # Turns that are over wait to be packed into one Whisper window (see transcription.packs) until
 # they hold this much speech, or the oldest has waited this long: live captions lag by at most that.
 PACK_SPEECH_S, PACK_WAIT_S = 20.0, 15.0
@@ -137,7 +138,9 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
         newly = spans if finishing else settled(spans, excerpt.samples.size)
         ready = [(_index(a, excerpt), _index(b, excerpt)) for a, b in progress.pending] + newly
         if finishing or worth_a_window(ready, excerpt.samples.size):
-            progress.utterances += transcribe_turns(excerpt.samples, ready, excerpt.start_s, language)
+            quiet_from, quiet_until = _quiet_bounds(progress, excerpt, spans[len(newly):])
+            progress.utterances += transcribe_turns(excerpt.samples, ready, excerpt.start_s, language,
+                                                    quiet_from, quiet_until)
             progress.pending = []
         else:
             progress.pending = [(_seconds(a, excerpt), _seconds(b, excerpt)) for a, b in ready]
@@ -164,6 +167,14 @@ def speech_turns(samples: np.ndarray) -> list[tuple[int, int]]:
     if samples.size == 0 or float(np.max(np.abs(samples))) < QUIET_PEAK:
         return []
     return turns(samples)
+
+
+def _quiet_bounds(progress: TrackProgress, excerpt: Excerpt, waiting: list[tuple[int, int]]) -> tuple[int, int]:
+    """Where context for the turns now transcribed must stop: the words already transcribed
+    (a little after the last one) and the turn still being spoken."""
+    last_word = max((u.end for u in progress.utterances), default=None)
+    quiet_from = _index(last_word + WORD_TAIL_S, excerpt) if last_word is not None else 0
+    return quiet_from, waiting[0][0] if waiting else excerpt.samples.size
 
 
 def _index(seconds: float, excerpt: Excerpt) -> int:

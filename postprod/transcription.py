@@ -26,10 +26,12 @@ from roomcast.settings import get_settings
 
 MAX_TURN_S = 28.0  # under Whisper's 30 s window, so a turn is decoded in one piece
 TURN_GAP_S = 1.0  # speech closer than this belongs to the same turn
-# Quiet given to a window on each side, where there is some (French: 31.1 % WER without the
-# half second before, 30.4 % with it). Whisper's word alignment starts the first word where the
-# window starts, so no word is placed before its turn's own (VAD) start.
-CONTEXT_BEFORE_S, CONTEXT_AFTER_S = 0.5, 1.0
+# The quiet around a turn that its window includes, up to the speaker's previous and next speech:
+# a short recording is then heard whole, as the bare model hears it (on the FLEURS clips: the
+# same words as the model given each whole clip; with 0.5 s before and 1 s after, French lost a
+# word and English two). Whisper's word alignment starts the first word where the window
+# starts, so no word is placed before its turn's own (VAD) start.
+CONTEXT_BEFORE_S, CONTEXT_AFTER_S = 3.0, 3.0
 JOIN_S = 0.5  # quiet between two turns packed into one window
 # VAD pads speech by 0.4 s: more than this between the last word heard and the turn's end is speech missed.
 TAIL_MISSED_S, TAIL_RETRIES = 1.2, 2
@@ -104,12 +106,13 @@ class Piece:
     speech: tuple[int, int]  # the turn itself (VAD), in the track excerpt
 
 
-def packs(spans: list[tuple[int, int]], size: int) -> list[list[Piece]]:
+def packs(spans: list[tuple[int, int]], size: int, floor: int = 0) -> list[list[Piece]]:
     """Consecutive turns packed into windows of at most MAX_TURN_S of audio.
 
     Whisper's encoder always reads 30 s, so short turns transcribed one by one each paid for a
     whole window; packed, with JOIN_S of quiet between them, they share one. The first turn of
-    a pack gets some quiet before it and the last some after, where there is some.
+    a pack gets some quiet before it and the last some after, where there is some: never
+    before ``floor`` or from ``size`` on, where other speech of the track is.
     """
     limit, join = int(MAX_TURN_S * ASR_RATE), int(JOIN_S * ASR_RATE)
     groups: list[list[tuple[int, int]]] = []
@@ -120,9 +123,9 @@ def packs(spans: list[tuple[int, int]], size: int) -> list[list[Piece]]:
             groups.append([span])
     result = []
     for number, group in enumerate(groups):
-        floor = groups[number - 1][-1][1] if number else 0
+        before = groups[number - 1][-1][1] if number else floor
         ceiling = groups[number + 1][0][0] if number + 1 < len(groups) else size
-        start = max(floor, group[0][0] - int(CONTEXT_BEFORE_S * ASR_RATE))
+        start = max(before, group[0][0] - int(CONTEXT_BEFORE_S * ASR_RATE))
         used = sum(e - s + join for s, e in group) - join + group[0][0] - start
         end = min(ceiling, group[-1][1] + int(CONTEXT_AFTER_S * ASR_RATE), group[-1][1] + 30 * ASR_RATE - used)
         pieces, at = [], 0
@@ -141,14 +144,18 @@ def _sec(value: float) -> float:
 
 def transcribe_turns(
     samples: np.ndarray, spans: list[tuple[int, int]], offset_s: float, language: str | None,
+    quiet_from: int = 0, quiet_until: int | None = None,
 ) -> list[Utterance]:
-    """Transcribe the given turns of 16 kHz mono ``samples``; times are ``offset_s`` + seconds."""
+    """Transcribe the given turns of 16 kHz mono ``samples``; times are ``offset_s`` + seconds.
+
+    Other speech may lie before ``quiet_from`` and from ``quiet_until`` on (samples): windows
+    take no context from there."""
     if not spans:
         return []
     name = model_for_language(language)
     code = "en" if is_english_only(name) else whisper_language(language)
     utterances: list[Utterance] = []
-    for pieces in packs(spans, samples.size):
+    for pieces in packs(spans, samples.size if quiet_until is None else quiet_until, quiet_from):
         audio = _pack_audio(samples, pieces)
         speech_end = (pieces[-1].at + pieces[-1].speech[1] - pieces[-1].source) / ASR_RATE
         first, after = 0, -1.0  # a retry keeps only words starting after ``after`` (pack seconds)
@@ -215,7 +222,7 @@ def _words_after(utterances: list[Utterance], after: float) -> list[Utterance]:
 def _transcribe(model: WhisperModel, audio: np.ndarray, offset: float, code: str | None) -> list[Utterance]:
     segments, info = model.transcribe(
         audio, language=code, beam_size=get_settings().whisper_beam_size, vad_filter=False,
-        word_timestamps=True, condition_on_previous_text=False,
+        word_timestamps=True,
     )
     utterances = []
     for segment in segments:
