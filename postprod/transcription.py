@@ -4,8 +4,9 @@ A track is first cut into turns by voice activity (Silero VAD, as faster-whisper
 and turns, not the whole track, are transcribed: on a long track with scattered speech,
 Whisper's long-form decoding drops whole sentences, which short, complete turns avoid. Short
 turns are packed into one window (the encoder reads 30 s whatever it is given), and each
-word is placed back on its own turn. A window is given a second of the quiet after its last
-turn: a last word cut right at its VAD edge was misheard ("Lord Byron" as "a board buyer").
+word is placed back on its own turn. A window is given the quiet around its turns (up to 3 s,
+never another turn's speech): a last word cut right at its VAD edge was misheard ("Lord Byron"
+as "a board buyer"), and a short recording is heard whole.
 Segments that look like hallucinations (no speech and low confidence) are dropped, never
 invented. One model per language family is loaded per worker process and shared by its threads.
 """
@@ -125,9 +126,11 @@ def packs(spans: list[tuple[int, int]], size: int, floor: int = 0) -> list[list[
     for number, group in enumerate(groups):
         before = groups[number - 1][-1][1] if number else floor
         ceiling = groups[number + 1][0][0] if number + 1 < len(groups) else size
-        start = max(before, group[0][0] - int(CONTEXT_BEFORE_S * ASR_RATE))
+        # Context only: a bound inside a turn (a misplaced last word) never cuts the turn itself.
+        start = min(group[0][0], max(before, group[0][0] - int(CONTEXT_BEFORE_S * ASR_RATE)))
         used = sum(e - s + join for s, e in group) - join + group[0][0] - start
-        end = min(ceiling, group[-1][1] + int(CONTEXT_AFTER_S * ASR_RATE), group[-1][1] + 30 * ASR_RATE - used)
+        end = max(group[-1][1], min(ceiling, group[-1][1] + int(CONTEXT_AFTER_S * ASR_RATE),
+                                    group[-1][1] + 30 * ASR_RATE - used))
         pieces, at = [], 0
         for index, span in enumerate(group):
             first = start if index == 0 else span[0]
