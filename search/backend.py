@@ -11,7 +11,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
@@ -82,6 +82,18 @@ HIT_COLUMNS = ("ts.id, ts.episode_id, e.title, sh.slug, ts.speaker, ts.start_s, 
 
 def with_visibility(statement: str):  # type: ignore[no-untyped-def]
     return text(statement).bindparams(bindparam("private_shows", expanding=True))
+
+
+def visible_rows(session: Session, ids: list[int], filters: Filters, snippet_sql: str | None = None,
+                 params: dict | None = None) -> dict[int, Any]:
+    """The hits' rows by segment id, only those the searcher may see; ``snippet_sql`` adds a column."""
+    extra = f", {snippet_sql}" if snippet_sql else ""
+    statement = with_visibility(
+        f"SELECT {HIT_COLUMNS}{extra} FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id "
+        f"JOIN shows sh ON sh.id = e.show_id WHERE ts.id IN :ids AND {VISIBLE_SQL}"
+    ).bindparams(bindparam("ids", expanding=True))
+    rows = session.execute(statement, {**(params or {}), "ids": ids, "private_shows": sorted(filters.private_shows)})
+    return {row[0]: row for row in rows}
 
 
 def hit_from_row(row, snippet: str, score: float) -> Hit:  # type: ignore[no-untyped-def]

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from search.backend import (
-    HIT_COLUMNS, INDEXABLE_SQL, MARK_END, MARK_START, VISIBLE_SQL, Filters, Hit, day_bounds, hit_from_row, ranked, render_snippet,
-    with_visibility,
+    INDEXABLE_SQL, MARK_END, MARK_START, VISIBLE_SQL, Filters, Hit, day_bounds, hit_from_row, ranked, render_snippet,
+    visible_rows, with_visibility,
 )
 from search.languages import STEMMED, postgres_config
 from search.query import Query
@@ -100,12 +100,7 @@ class PostgresBackend:
             return []
         snippet = (f"ts_headline({CONFIG_CASE}, ts.text, {tsquery_sql}, "
                    f"'StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=10, MaxFragments=1')")
-        rows = session.execute(
-            with_visibility(f"SELECT {HIT_COLUMNS}, {snippet} FROM transcript_segments ts "
-                            f"JOIN episodes e ON e.id = ts.episode_id JOIN shows sh ON sh.id = e.show_id "
-                            f"WHERE ts.id = ANY(:ids) AND {VISIBLE_SQL}"),
-            {**params, "ids": list(best)},
-        )
+        rows = visible_rows(session, list(best), filters, snippet, params).values()
         return ranked([hit_from_row(row, render_snippet(row[11] or ""), best[row[0]]) for row in rows])
 
 

@@ -12,7 +12,6 @@ every process see a commit within about half a second.
 from __future__ import annotations
 
 import fcntl
-import functools
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -25,8 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from search.backend import (
-    HIT_COLUMNS, MARK_END, MARK_START, INDEXABLE_SEGMENTS_SQL, INDEXABLE_SQL, VISIBLE_SQL, Filters, Hit, day_bounds, hit_from_row, indexable_segments,
-    ranked, render_snippet, with_visibility,
+    INDEXABLE_SEGMENTS_SQL, INDEXABLE_SQL, MARK_END, MARK_START, Filters, Hit, day_bounds, hit_from_row,
+    indexable_segments, ranked, render_snippet, visible_rows,
 )
 from search.analysis import ANALYZERS, KEYWORD, LANGUAGES, fold
 from search.languages import language_key
@@ -290,21 +289,8 @@ class TantivyBackend:
         found = self.index.search(query, filters, excluded, show_id, limit)
         if not found:
             return []
-        rows = session.execute(
-            with_visibility(f"SELECT {HIT_COLUMNS} FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id "
-                            f"JOIN shows sh ON sh.id = e.show_id WHERE ts.id IN :ids AND {VISIBLE_SQL}")
-            .bindparams(_expanding("ids")),
-            {"ids": [segment_id for segment_id, _, _ in found], "private_shows": sorted(filters.private_shows)},
-        )
-        by_id = {row[0]: row for row in rows}
+        by_id = visible_rows(session, [segment_id for segment_id, _, _ in found], filters)
         return ranked([hit_from_row(by_id[i], render_snippet(marked), score) for i, score, marked in found if i in by_id])
-
-
-@functools.cache
-def _expanding(name: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)
 
 
 def _show_scope(session: Session, filters: Filters) -> tuple[int | None, list[int]]:
