@@ -225,7 +225,7 @@ def _words_after(utterances: list[Utterance], after: float) -> list[Utterance]:
 def _transcribe(model: WhisperModel, audio: np.ndarray, offset: float, code: str | None) -> list[Utterance]:
     segments, info = model.transcribe(
         audio, language=code, beam_size=get_settings().whisper_beam_size, vad_filter=False,
-        word_timestamps=True,
+        word_timestamps=True, temperature=0.0,  # no sampled fallback: one recording, one transcript
     )
     utterances = []
     for segment in segments:
