@@ -96,15 +96,19 @@ def visible_rows(session: Session, ids: list[int], filters: Filters, snippet_sql
     return {row[0]: row for row in rows}
 
 
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp from raw SQL: SQLite gives ISO text in UTC without the zone."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
 def hit_from_row(row, snippet: str, score: float) -> Hit:  # type: ignore[no-untyped-def]
     words = json.loads(row[8]) if isinstance(row[8], str) else row[8]
-    published = row[9]
-    if isinstance(published, str):
-        published = datetime.fromisoformat(published)
-    if published is not None and published.tzinfo is None:
-        published = published.replace(tzinfo=timezone.utc)
     return Hit(row[0], row[1], row[2], row[3], row[4], float(row[5]), float(row[6]), row[7], snippet,
-               words or [], published, row[10], score)
+               words or [], as_utc(row[9]), row[10], score)
 
 
 def ranked(hits: list[Hit]) -> list[Hit]:

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import tantivy
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from search.backend import (
     INDEXABLE_SEGMENTS_SQL, INDEXABLE_SQL, MARK_END, MARK_START, Filters, Hit, day_bounds, hit_from_row,
-    indexable_segments, ranked, render_snippet, visible_rows,
+    as_utc, indexable_segments, ranked, render_snippet, visible_rows,
 )
 from search.analysis import ANALYZERS, KEYWORD, LANGUAGES, fold
 from search.languages import language_key
@@ -310,10 +309,7 @@ def _mark_indexed(session: Session, where: str, params: dict, indexed: bool) -> 
 
 def _indexed(row) -> IndexedSegment:  # type: ignore[no-untyped-def]
     segment_id, episode_id, show_id, speaker, language, text, published = row
-    if isinstance(published, str):
-        published = datetime.fromisoformat(published)
-    if published is not None and published.tzinfo is None:
-        published = published.replace(tzinfo=timezone.utc)  # SQLite keeps UTC without the zone
+    published = as_utc(published)
     # An episode about to be published counts as published now (for recency between equal scores).
     published_s = published.timestamp() if published else time.time()
     return IndexedSegment(segment_id, episode_id, show_id, speaker, language, text, int(published_s))
