@@ -6,11 +6,12 @@ makes the item live. What happens inside a live room is ``live.live_room``'s bus
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from roomcast.errors import UserError
+from roomcast.instants import as_utc
 from live.join_tokens import check_identity, mint_join_token
 from roomcast.models import Role, Room, RoomAccess, RoomStatus, Show, utcnow
 from roomcast.settings import get_settings
@@ -22,8 +23,7 @@ MAX_SCHEDULE_AHEAD = timedelta(days=366)
 def schedule_room(session: Session, show: Show, title: str, start: datetime, description: str = "",
                   access: RoomAccess = RoomAccess.open) -> Room:
     title = _title(title)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)
+    start = as_utc(start)  # stored and announced in UTC; pages show it in each viewer's zone
     now = utcnow()
     if start < now - timedelta(minutes=5):
         raise UserError("a room cannot be scheduled in the past")

@@ -507,10 +507,14 @@ def room_schedule(
         moment = datetime.fromisoformat(start)
     except ValueError:
         fail(f"--start {start!r}: not an ISO 8601 time such as 2026-12-01T19:00:00+01:00")
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # a time typed without an offset is this computer's local time
     with command_session() as session:
         room = schedule_room(session, _find_show(session, slug), title, moment, description, _access(access))
         link = host_link(room)
+        starts = room.scheduled_at
     typer.echo(f"room {room.id} scheduled: {get_settings().public_base_url}/rooms/{room.id}")
+    typer.echo(f"starts {starts:%Y-%m-%d %H:%M} UTC ({moment:%Y-%m-%d %H:%M} at UTC{moment:%z})")
     typer.echo(f"host link (keep it private): {link}")
 
 

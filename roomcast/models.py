@@ -11,8 +11,10 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from roomcast.instants import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -95,8 +97,8 @@ class Show(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped by every change a feed shows, so a cached feed knows when it is stale.
     feed_version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     rooms: Mapped[list[Room]] = relationship(back_populates="show")
     episodes: Mapped[list[Episode]] = relationship(back_populates="show")
@@ -116,8 +118,8 @@ class FeedToken(Base):
     show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(255))
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     show: Mapped[Show] = relationship(back_populates="feed_tokens")
 
@@ -133,10 +135,10 @@ class Room(Base):
     status: Mapped[RoomStatus] = mapped_column(_enum(RoomStatus), default=RoomStatus.scheduled)
     access: Mapped[RoomAccess] = mapped_column(_enum(RoomAccess), default=RoomAccess.open)
     invited: Mapped[list[str]] = mapped_column(JSON, default=list)  # identities, for closed rooms
-    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sfu_node: Mapped[str | None] = mapped_column(String(64))  # the server that serves (served) the live room
 
     show: Mapped[Show] = relationship(back_populates="rooms")
@@ -154,9 +156,9 @@ class Participant(Base):
     identity: Mapped[str] = mapped_column(String(128))
     display_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.listener)
-    consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     room: Mapped[Room] = relationship(back_populates="participants")
     tracks: Mapped[list[Track]] = relationship(back_populates="participant")
@@ -179,7 +181,7 @@ class Track(Base):
     offset_s: Mapped[float] = mapped_column(Float, default=0.0)
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     transcript_key: Mapped[str | None] = mapped_column(String(512))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     room: Mapped[Room] = relationship(back_populates="tracks")
     participant: Mapped[Participant] = relationship(back_populates="tracks")
@@ -200,7 +202,7 @@ class RoomEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     at_s: Mapped[float] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     room: Mapped[Room] = relationship(back_populates="events")
 
@@ -229,9 +231,9 @@ class Episode(Base):
     extra_audio: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # e.g. {"m4a": key}
     # Room time -> episode time ([room_start, room_end, episode_start] per kept span).
     time_map: Mapped[list[list[float]] | None] = mapped_column(JSON)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     show: Mapped[Show] = relationship(back_populates="episodes")
     room: Mapped[Room] = relationship(back_populates="episode")
@@ -269,9 +271,9 @@ class PipelineRun(Base):
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.queued)
     steps_total: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     steps: Mapped[list[PipelineStep]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="PipelineStep.id"
@@ -305,8 +307,8 @@ class PipelineStep(Base):
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.running)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     run: Mapped[PipelineRun] = relationship(back_populates="steps")
 

@@ -59,3 +59,30 @@ def test_live_item_follows_the_room(session) -> None:  # type: ignore[no-untyped
     episode.published_at = utcnow()
     session.commit()
     assert live_items(session) == []
+
+
+def test_a_scheduled_start_keeps_its_offset_in_the_database_and_the_feed(session) -> None:  # type: ignore[no-untyped-def]
+    """21:00 at +01:00 is 20:00 UTC: SQLite kept the wall clock and dropped the offset (an hour late)."""
+    from datetime import datetime, timezone
+
+    from lxml import etree
+
+    from feeds.feed_cache import render
+    from feeds.shows import ShowSettings, create_show
+    from live.rooms import schedule_room
+    from roomcast.db import new_session
+    from roomcast.models import Room, utcnow
+
+    day = (utcnow() + timedelta(days=10)).date()
+    paris = datetime.fromisoformat(f"{day}T21:00:00+01:00")
+    show = create_show(session, "night", ShowSettings(title="Night"))
+    room_id = schedule_room(session, show, "Moon talk", paris).id
+    session.commit()
+
+    with new_session() as fresh:  # read back from the file, not from the session's identity map
+        stored = fresh.get(Room, room_id).scheduled_at
+        assert stored == paris and stored.tzinfo == timezone.utc and stored.hour == 20
+        body = render(fresh, fresh.get(Room, room_id).show, None).body
+    [item] = etree.fromstring(body).iter("{https://podcastindex.org/namespace/1.0}liveItem")
+    assert item.get("start") == f"{day}T20:00:00+00:00"
+    assert datetime.fromisoformat(item.get("start")) == paris
