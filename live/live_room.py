@@ -201,6 +201,9 @@ class LiveRoom:
                 message="only the stage is heard: your microphone is not forwarded until a moderator invites you",
             ))
         self._reroute()
+        # The stage may have changed while this offer was on its way (a speaker who takes the
+        # stage before their first offer arrives): ask again, or their microphone never opens.
+        self._ask_renegotiation([connection])
 
     # --- media ----------------------------------------------------------------------------
     def _on_packet(self, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
@@ -232,10 +235,10 @@ class LiveRoom:
             ])
         self.routes = routes
 
-    def _ask_renegotiation(self) -> None:
+    def _ask_renegotiation(self, connections: list[Connection] | None = None) -> None:
         """Whoever lacks slots for the stage, or whose microphone should now open or close."""
         needed = self.stage.slots_needed()
-        for connection in self.connections.values():
+        for connection in self.connections.values() if connections is None else connections:
             member = self.stage.members.get(connection.identity)
             peer = connection.peer
             if member is None or peer is None:
