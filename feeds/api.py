@@ -148,6 +148,7 @@ class ShowView(BaseModel):
     medium: str
     publish_mode: PublishMode
     private: bool
+    noise_suppression: bool = Field(description="Room pages ask browsers to suppress microphone noise.")
     feed_url: str | None = Field(description="Public shows only; subscribers of private shows get their own.")
     episodes: list[dict]
 
@@ -165,6 +166,7 @@ class ShowEdit(BaseModel):
     medium: str | None = None
     publish_mode: PublishMode | None = None
     private: bool | None = None
+    noise_suppression: bool | None = None
 
 
 def show_view(show: Show) -> ShowView:
@@ -173,6 +175,7 @@ def show_view(show: Show) -> ShowView:
         slug=show.slug, title=show.title, author=show.author, language=show.language, description=show.description,
         category=show.category, subcategory=show.subcategory, explicit=show.explicit, owner_name=show.owner_name,
         owner_email=show.owner_email, medium=show.medium, publish_mode=show.publish_mode, private=show.private,
+        noise_suppression=show.noise_suppression,
         feed_url=None if show.private else feed_url(get_settings().public_base_url, show), episodes=episodes,
     )
 

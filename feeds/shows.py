@@ -61,6 +61,7 @@ class ShowSettings:
     medium: str | None = None
     publish_mode: PublishMode | None = None
     private: bool | None = None
+    noise_suppression: bool | None = None  # asked of the browsers of the show's rooms
 
 
 def create_show(session: Session, slug: str, settings: ShowSettings, image: Path | None = None) -> Show:
@@ -108,7 +109,7 @@ def apply_settings(show: Show, settings: ShowSettings) -> None:
         if settings.medium not in MEDIUMS:
             raise UserError(f"medium {settings.medium!r}: one of {', '.join(MEDIUMS)}")
         show.medium = settings.medium
-    for name in ("explicit", "publish_mode", "private"):
+    for name in ("explicit", "publish_mode", "private", "noise_suppression"):
         if (value := getattr(settings, name)) is not None:
             setattr(show, name, value)
     show.touch_feed()

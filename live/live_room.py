@@ -141,7 +141,9 @@ class LiveRoom:
             self._eject(message.identity, "a moderator removed you from the room")
         self._after(events)
         if isinstance(message, p.EndRoom):
-            await self.end("the room has ended")
+            # The page reads "This room has ended: <reason>.", so the reason says who, not what.
+            ender = self.stage.members.get(actor)
+            await self.end(f"{ender.name if ender else 'a moderator'} ended it")
 
     def _act(self, actor: str, message: p.BaseModel) -> list[Event]:
         stage = self.stage

@@ -6,6 +6,7 @@ Errors caused by the input are one line on stderr and exit code 2; the JSON aske
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import signal
@@ -131,6 +132,11 @@ Private = Annotated[bool | None, typer.Option("--private/--public", help="Privat
 Image = Annotated[Path | None, typer.Option(help="Artwork, PNG or JPEG, square, 1400-3000 px.")]
 
 
+class OnOff(str, enum.Enum):
+    on = "on"
+    off = "off"
+
+
 def _show_settings(title, author, language, description, category, subcategory, explicit, owner_name, owner_email,
                    review, private):  # type: ignore[no-untyped-def]
     from feeds.shows import ShowSettings
@@ -186,12 +192,16 @@ def show_update(
     private: Private = None,
     intro: Annotated[Path | None, typer.Option(help="Audio crossfaded before every new episode (at most 2 min).")] = None,
     outro: Annotated[Path | None, typer.Option(help="Audio crossfaded after every new episode (at most 2 min).")] = None,
+    noise_suppression: Annotated[OnOff | None, typer.Option(
+        help="Ask guests' browsers to suppress microphone noise (echo cancellation is always on).")] = None,
 ) -> None:
     """Change a show's settings; its feed follows at once."""
     from feeds.shows import apply_settings, set_artwork, set_jingle
 
     settings = _show_settings(title, author, language, description, category, subcategory, explicit, owner_name,
                               owner_email, review, private)
+    if noise_suppression is not None:
+        settings.noise_suppression = noise_suppression == OnOff.on
     with command_session() as session:
         show = _find_show(session, slug)
         apply_settings(show, settings)

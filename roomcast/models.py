@@ -95,6 +95,9 @@ class Show(Base):
     outro_key: Mapped[str | None] = mapped_column(String(512))
     publish_mode: Mapped[PublishMode] = mapped_column(_enum(PublishMode), default=PublishMode.auto)
     private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The room page asks browsers to suppress microphone noise (echo cancellation is always on).
+    # Off by default: suppressors can clip soft speech, and post-production levels the raw voice.
+    noise_suppression: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped by every change a feed shows, so a cached feed knows when it is stale.
     feed_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

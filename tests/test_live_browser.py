@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from live.bot import Bot
+from live.bot import Bot, OpusFile
 from tests.conftest import ESPEAK_RATE, LiveServer, speak, write_wav
 
 pytestmark = pytest.mark.timeout(300)
@@ -51,10 +51,11 @@ def speaker_page(browser, link: str):  # noqa: ANN001, ANN201
 class HostBot:
     """An aiortc host in its own thread and event loop, driven from the synchronous test."""
 
-    def __init__(self, live: LiveServer, room_id: int, token: str) -> None:
+    def __init__(self, live: LiveServer, room_id: int, token: str, voice: Path | None = None) -> None:
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.bot = Bot(live.ws(room_id), token)
+        # With a voice (an Ogg/Opus file, looped), the host speaks once it takes the stage.
+        self.bot = Bot(live.ws(room_id), token, voice=(lambda: OpusFile(str(voice), loop=True)) if voice else None)
         self.call(self._start())
 
     async def _start(self) -> None:

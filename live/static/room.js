@@ -35,7 +35,7 @@ function connect(token) {
   client.token = token;
   ws.onopen = () => send("join", { v: PROTOCOL, token });
   ws.onmessage = (event) => receive(JSON.parse(event.data));
-  ws.onclose = () => { if (client.room && client.room.status !== "ended") notice("Disconnected from the room."); leaveMedia(); };
+  ws.onclose = () => { if (!client.out) outOfRoom("Disconnected from the room: reload the page to come back."); };
 }
 
 function send(type, fields = {}) {
@@ -62,8 +62,12 @@ const handlers = {
     if (message.ref === "join") { notice(message.message); $("door").hidden = !canBeGuest(); }
     else notice(message.message);
   },
-  removed(message) { notice(message.reason); leaveMedia(); },
-  ended(message) { notice(`This room has ended: ${message.reason}.`); client.room && (client.room.status = "ended"); leaveMedia(); $("recording").hidden = true; },
+  removed(message) { outOfRoom(message.reason); },
+  ended(message) {
+    if (client.room) client.room.status = "ended";
+    showStatus("ended");
+    outOfRoom(`This room has ended: ${message.reason}.`);
+  },
   warning(message) { notice(`${message.message} The room stays live.`); },
   pong() {},
 };
@@ -117,9 +121,11 @@ async function offer(slots, publish) {
 }
 
 async function openMicrophone() {
-  // Podcast capture: the raw voice; roomcast levels and masters it after the room.
+  // Echo cancellation stays on (the browsers' default): without it, anyone on laptop speakers
+  // sends the whole room back into their own track, for the audience and the transcript.
+  // Noise suppression is the show's choice; gain stays raw, roomcast levels after the room.
   const stream = await navigator.mediaDevices.getUserMedia({
-    audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    audio: { echoCancellation: true, noiseSuppression: section.dataset.noiseSuppression === "on", autoGainControl: false },
   });
   return stream.getAudioTracks()[0];
 }
@@ -137,7 +143,20 @@ function leaveMedia() {
   if (client.micTrack) client.micTrack.stop();
   if (client.pc) client.pc.close();
   client.pc = null; client.micTrack = null;
-  $("controls").hidden = true;
+}
+
+function outOfRoom(text) {
+  // Whoever is no longer in the room (ended, removed, left, cut off) is no longer recorded:
+  // the banners, the stage with its speaking rings and the controls go; the notice says why.
+  client.out = true;
+  leaveMedia();
+  if (client.ws && client.ws.readyState <= WebSocket.OPEN) client.ws.close();
+  client.speaking = new Set();
+  render(); // no ring stays lit, even on a stage nobody sees
+  $("recording").hidden = true;
+  $("off-record").hidden = true;
+  $("live").hidden = true;
+  notice(text);
 }
 
 client.audioLevel = async () => {
@@ -155,7 +174,7 @@ const CAPTION_LINES = 6;
 async function followCaptions() {
   if (client.captions) return;
   client.captions = { since: 0, lines: [] };
-  while (client.room && client.room.status !== "ended") {
+  while (client.room && client.room.status !== "ended" && !client.out) {
     try {
       const query = new URLSearchParams({ since: client.captions.since, token: client.token });
       const response = await fetch(`/api/rooms/${roomId}/transcript?${query}`);
@@ -185,9 +204,19 @@ function showCaptions(lines) {
 function show(room) {
   client.room = room;
   $("room-title").textContent = room.title;
-  $("recording").hidden = !room.recording;
-  $("off-record").hidden = !room.off_record;
+  const live = room.status === "live";
+  // Off the record is not "Recording: … becomes a podcast episode": one banner at a time.
+  $("recording").hidden = !(live && room.recording && !room.off_record);
+  $("off-record").hidden = !(live && room.off_record);
+  showStatus(room.status);
   render();
+}
+
+function showStatus(status) {
+  const badge = $("room-status"); // private rooms' pages have none
+  if (!badge) return;
+  badge.textContent = status;
+  badge.className = `badge ${status}`;
 }
 
 function me() { return client.room.participants.find((p) => p.identity === client.me); }
@@ -215,7 +244,9 @@ function renderControls(self) {
   toggle("lower-hand", !self.on_stage && self.hand_raised);
   toggle("take-stage", !self.on_stage && (moderates(self) || client.mayTakeStage));
   toggle("mute", self.on_stage && !self.muted);
-  toggle("unmute", self.on_stage && self.muted);
+  // A moderator's mute is theirs to lift: the speaker is told so, not offered a button that fails.
+  toggle("unmute", self.on_stage && self.muted && !self.muted_by_moderator);
+  toggle("moderator-muted", self.on_stage && self.muted_by_moderator);
   toggle("leave-stage", self.on_stage);
   toggle("end-room", moderates(self));
   toggle("marker", moderates(self));
@@ -229,7 +260,8 @@ function card(person, self) {
   item.className = "person" + (client.speaking.has(person.identity) ? " speaking" : "");
   item.dataset.identity = person.identity;
   const initials = person.name.split(/\s+/).map((w) => w[0]).join("").slice(0, 2).toUpperCase();
-  const flags = [person.muted ? "🔇 muted" : "", person.hand_raised ? "✋ hand raised" : "", person.invited ? "invited" : ""].filter(Boolean).join(" · ");
+  const muted = person.muted_by_moderator ? "🔇 muted by a moderator" : person.muted ? "🔇 muted" : "";
+  const flags = [muted, person.hand_raised ? "✋ hand raised" : "", person.invited ? "invited" : ""].filter(Boolean).join(" · ");
   const speaking = client.speaking.has(person.identity) ? ", speaking" : "";
   item.setAttribute("aria-label", `${person.name}, ${person.role}${speaking}${flags ? ", " + flags : ""}`);
   item.innerHTML = `<div class="avatar" aria-hidden="true"></div><div class="name"></div><div class="role"></div><div class="flags"></div>`;
@@ -284,7 +316,7 @@ function wire() {
   $("mute").onclick = () => send("mute");
   $("unmute").onclick = () => send("unmute");
   $("leave-stage").onclick = () => send("leave_stage");
-  $("leave").onclick = () => { client.ws && client.ws.close(); leaveMedia(); notice("You left the room."); };
+  $("leave").onclick = () => { outOfRoom("You left the room."); if (!tokenFromLink() && canBeGuest()) $("door").hidden = false; };
   $("clip").onclick = () => { send("clip", { title: "" }); notice("Clipped: the last 30 seconds become a soundbite."); };
   $("marker").onclick = () => { const title = prompt("The new topic:"); if (title && title.trim()) send("marker", { title: title.trim() }); };
   $("off-record-on").onclick = () => send("off_record", { on: true });
@@ -297,13 +329,14 @@ function wire() {
   });
   $("door").addEventListener("submit", async (event) => {
     event.preventDefault();
-    try { connect(await guestToken($("guest-name").value)); } catch (error) { notice(error.message); }
+    try { client.out = false; connect(await guestToken($("guest-name").value)); } catch (error) { notice(error.message); }
   });
   document.addEventListener("click", () => document.querySelectorAll("#audio audio").forEach((a) => a.play().catch(() => {})));
 }
 
 wire();
 const token = tokenFromLink();
-if (token) connect(token);
+if (["ended", "interrupted"].includes(section.dataset.status)) { /* the page already says it has ended */ }
+else if (token) connect(token);
 else if (section.dataset.status === "live" && canBeGuest()) $("door").hidden = false;
 else if (section.dataset.status === "scheduled") notice("This room has not started yet.");
