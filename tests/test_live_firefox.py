@@ -122,3 +122,50 @@ def test_firefox_hears_the_room_and_speaks_on_stage(live: LiveServer, opus_speec
             await host.close()
 
     asyncio.run(scenario())
+
+
+def shown(selector: str) -> str:
+    """Whether a person sees the element: rendered with a box, as Playwright's to_be_visible means."""
+    return (f"(e => !!e && e.checkVisibility({{visibilityProperty: true}}) && e.getClientRects().length > 0)"
+            f"(document.querySelector({json.dumps(selector)}))")
+
+
+def test_firefox_shows_the_record_state_from_the_door_to_after_the_end(live: LiveServer, opus_speech: Path,
+                                                                        tmp_path: Path) -> None:
+    room_id, host_token = live.open_room(title="Firefox states")
+    page = f"{live.server.base_url}/rooms/{room_id}"
+
+    async def expect_shown(firefox: Firefox, visible: tuple[str, ...], hidden: tuple[str, ...]) -> None:
+        await firefox.until(" && ".join([shown(s) for s in visible] + [f"!{shown(s)}" for s in hidden]))
+
+    async def scenario() -> None:
+        host = Bot(live.ws(room_id), host_token, voice=lambda: OpusFile(str(opus_speech), loop=True))
+        await host.join()
+        firefox = Firefox(tmp_path / "profile")
+        try:
+            await firefox.start()
+            await firefox.goto(page)
+            await expect_shown(firefox, ("#door",), ("#recording", "#off-record", "#live", "#notice"))
+            await firefox.js("document.getElementById('guest-name').value = 'Fern';"
+                             "document.getElementById('join').click()")
+            await firefox.until("document.querySelector('#audience')?.textContent.includes('Fern (you)')")
+            await expect_shown(firefox, ("#recording", "#controls"), ("#off-record", "#door"))
+
+            await host.send("off_record", on=True)
+            await expect_shown(firefox, ("#off-record",), ("#recording",))
+            await host.send("off_record", on=False)
+            await expect_shown(firefox, ("#recording",), ("#off-record",))
+
+            await host.send("end_room")
+            await firefox.until("document.getElementById('notice').textContent === 'This room has ended: Host ended it.'")
+            await expect_shown(firefox, ("#notice",), ("#recording", "#off-record", "#controls", "#stage"))
+            assert await firefox.js("document.getElementById('room-status').textContent") == "ended"
+
+            await firefox.goto(page)  # a fresh load of the ended room
+            await expect_shown(firefox, ("#notice",), ("#recording", "#off-record", "#door", "#live"))
+            assert await firefox.js("document.getElementById('notice').textContent") == "This room has ended."
+        finally:
+            firefox.close()
+            await host.close()
+
+    asyncio.run(scenario())
