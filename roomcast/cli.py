@@ -524,7 +524,7 @@ def room_schedule(
         link = host_link(room)
         starts = room.scheduled_at
     typer.echo(f"room {room.id} scheduled: {get_settings().public_base_url}/rooms/{room.id}")
-    typer.echo(f"starts {starts:%Y-%m-%d %H:%M} UTC ({moment:%Y-%m-%d %H:%M} at UTC{moment:%z})")
+    typer.echo(f"starts {starts:%Y-%m-%d %H:%M} UTC ({moment:%Y-%m-%d %H:%M} at {moment.isoformat()[-6:]})")
     typer.echo(f"host link (keep it private): {link}")
 
 

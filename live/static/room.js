@@ -24,6 +24,7 @@ async function guestToken(name) {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }),
   });
   const body = await response.json();
+  if (response.status === 409) { roomEnded(); throw new Error("This room has ended."); }
   if (!response.ok) throw new Error(body.detail || "cannot join this room");
   return body.token;
 }
@@ -210,6 +211,13 @@ function show(room) {
   $("off-record").hidden = !(live && room.off_record);
   showStatus(room.status);
   render();
+}
+
+function roomEnded() {
+  // A page opened at the door before the end learns of it only when it tries to join.
+  section.dataset.status = "ended";
+  showStatus("ended");
+  $("door").hidden = true;
 }
 
 function showStatus(status) {
