@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from roomcast.auth import CreatorClaims, room_of_creator
 from roomcast.models import EpisodeStatus, PipelineRun, RoomStatus, RunStatus, Track
 from roomcast.storage import get_media_store
-from roomcast.web import get_session
+from roomcast.web import SessionDep
 
 router = APIRouter(tags=["archive"])
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 class Segment(BaseModel):

@@ -27,10 +27,9 @@ from roomcast.errors import Conflict, NotFound, UserError
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
-from roomcast.web import get_session
+from roomcast.web import SessionDep
 
 router = APIRouter(prefix="/api", tags=["creators"])
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def _show(session: Session, slug: str) -> Show:

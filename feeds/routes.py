@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from email.utils import parsedate_to_datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
@@ -23,10 +22,9 @@ from roomcast.models import Episode, EpisodeStatus, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
 from roomcast.storage import UnsafeKey, get_media_store
-from roomcast.web import get_session, templates
+from roomcast.web import SessionDep, templates
 
 router = APIRouter()
-SessionDep = Annotated[Session, Depends(get_session)]
 _EPISODE_MEDIA = re.compile(r"^episodes/(\d+)/")
 _SHOW_MEDIA = re.compile(r"^shows/[^/]+/artwork\.(png|jpe?g)$")
 

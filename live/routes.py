@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from live.join_tokens import clean_name, mint_guest_token, read_join_token
 from live.rooms import host_link, join_link, open_room, schedule_room, uninvite_identity
@@ -20,10 +18,9 @@ from roomcast.errors import UserError
 from roomcast.models import EpisodeStatus, Role, Room, RoomAccess, RoomStatus, Show
 from roomcast.settings import get_settings
 from roomcast.tokens import InvalidToken, verify
-from roomcast.web import get_session, templates
+from roomcast.web import SessionDep, templates
 
 router = APIRouter()
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 class RoomSchedule(BaseModel):

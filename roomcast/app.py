@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, FastAPI
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from roomcast import __version__
-from roomcast.web import get_session
+from roomcast.overload import RETRY_AFTER_S, AdmissionLimit
+from roomcast.settings import get_settings
 
 DESCRIPTION = """Live audio rooms that never lose their content: every speaker's track is archived
 as it arrives, and each room becomes a mixed, mastered, transcribed and searchable podcast episode."""
@@ -31,6 +32,8 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The database pool is sized against these threads (roomcast.db): say their number.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().http_threads
         recover_interrupted_rooms()  # rooms this process was serving when it died
         yield
         await live_rooms.close_all()  # everyone hears that the room ended; peers close cleanly
@@ -45,9 +48,18 @@ def create_app() -> FastAPI:
     app.include_router(search_router)
     app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("search", "static")]), name="static")
 
+    app.add_middleware(AdmissionLimit, max_pending=get_settings().max_pending_requests)
+
+    @app.exception_handler(PoolTimeout)
+    async def database_busy(request: Request, error: PoolTimeout) -> JSONResponse:
+        """Every connection stayed busy for db_pool_timeout_s: overload, said as such."""
+        return JSONResponse({"detail": "the server is busy: retry in a second"}, 503,
+                            {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"})
+
     @app.get("/healthz", tags=["health"])
-    def healthz(session: Annotated[Session, Depends(get_session)]) -> dict[str, str]:
-        session.execute(text("SELECT 1"))
+    async def healthz() -> dict[str, str]:
+        """The process answers. Async and without the database on purpose: it runs on the event
+        loop, needs no thread and no pooled connection, so it answers however busy those are."""
         return {"status": "ok", "version": __version__}
 
     return app

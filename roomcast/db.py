@@ -32,6 +32,24 @@ def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-unt
     cursor.close()
 
 
+def pool_size() -> int:
+    return get_settings().db_pool_size or get_settings().http_threads + 10
+
+
+def session_slots() -> int:
+    """Request sessions open at once (``roomcast.web``): one per HTTP thread, within the pool."""
+    return min(get_settings().http_threads, pool_size())
+
+
+def _pool_options(sqlite: bool) -> dict:
+    """Every request session finds a connection (``session_slots`` <= ``pool_size``), with room
+    left for the feed's threads and the live rooms; SQLite's connections cost little, so it
+    overflows by one per thread. If they run out anyway, a short wait, then 503 (``roomcast.app``)."""
+    settings = get_settings()
+    overflow = settings.http_threads if sqlite else 10
+    return {"pool_size": pool_size(), "max_overflow": overflow, "pool_timeout": settings.db_pool_timeout_s}
+
+
 @lru_cache
 def engine_for(url: str) -> Engine:
     url = normalise_url(url)
@@ -39,10 +57,11 @@ def engine_for(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        options = _pool_options(sqlite=True) if path and path != ":memory:" else {}
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **options)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **_pool_options(sqlite=False))
 
 
 def get_engine() -> Engine:

@@ -56,6 +56,16 @@ class Settings(BaseSettings):
                     "crash recovered, only by the node its first participant reached. Give each node its own.",
     )
 
+    http_threads: int = Field(default=16, ge=1, le=1000, description="Threads that run the API's and pages' "
+                              "blocking work, and request sessions open at once. More threads than this only "
+                              "fight over the GIL: queued requests wait without one.")
+    db_pool_size: int | None = Field(default=None, ge=1, description="Connections kept per process; "
+                                     "http_threads + 10 when unset (with PostgreSQL, mind max_connections).")
+    db_pool_timeout_s: float = Field(default=2.0, gt=0, description="Longest wait for a connection; "
+                                     "then the request is answered 503 with Retry-After.")
+    max_pending_requests: int = Field(default=128, ge=1, description="Requests waiting for their answer "
+                                      "at once; beyond, a fast 503 with Retry-After.")
+
     worker_concurrency: int = 2
     search_index_dir: Path | None = Field(default=None, description="The embedded search index (tantivy); "
                                           "data_dir/search-index when unset. With PostgreSQL the database is the index.")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import Depends
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from roomcast.db import new_session
+from roomcast.db import new_session, session_slots
 from roomcast.instants import as_utc
 
 TEMPLATE_PACKAGES = ["feeds", "search", "live", "roomcast"]
@@ -48,3 +50,14 @@ def get_session() -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+# The session closes, and its connection goes back to the pool, as soon as the endpoint
+# returns: before the response is validated and serialised, which waits for a thread of its
+# own. Held until the response was sent (FastAPI's default), 40 threads waiting for 15
+# connections whose requests waited for a thread deadlocked the server under 100 readers.
+# Endpoints therefore build their whole answer (models, rendered templates) before returning.
+# At most ``session_slots`` sessions are open, so none waits in the pool: a request waits for
+# a slot before it takes a thread (FastAPI's max_concurrency), and the queue is bounded by
+# ``roomcast.overload``. The number is read once, when this module is first imported.
+SessionDep = Annotated[Session, Depends(get_session, scope="function", max_concurrency=session_slots())]

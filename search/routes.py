@@ -9,18 +9,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from feeds.access import AccessDenied, access_for
 from roomcast.models import Show
-from roomcast.web import get_session, templates
+from roomcast.web import SessionDep, templates
 from search.backend import Filters
 from search.query import MAX_QUERY_CHARS, QueryError
 from search.service import by_episode, search
 from search.speakers import MAX_SPEAKER_CHARS, speaker_lines
 
 router = APIRouter()
-SessionDep = Annotated[Session, Depends(get_session)]
 GROUPED_HITS = 50  # hits read to group into episodes
 
 

@@ -1,0 +1,216 @@
+"""Concurrent readers against a real `roomcast serve`: no 5xx, no timeouts, /healthz always answers.
+
+    python -m bench.load [--seconds 20] [--clients 100,300] [--endpoints search,episode,feed,media]
+
+A show with published, indexed episodes is generated in a temporary data directory and served
+on 127.0.0.1 (embedded mode, no worker). For each client count and each endpoint, that many
+clients send requests back to back for the given time while a probe asks /healthz every 0.2 s.
+Each loop is bounded by the deadline; each request by a timeout (a timeout is counted, never
+waited out). Last line: JSON with errors_5xx, overload_503, timeouts, healthz_max_s and p99_ms
+per endpoint, per client count and over all runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import multiprocessing
+import multiprocessing.sharedctypes
+import multiprocessing.synchronize
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from bench._load_data import Seeded
+
+HOST = "127.0.0.1"  # the benchmark never talks to anything else
+REQUEST_TIMEOUT_S = 10.0
+HEALTHZ_EVERY_S, HEALTHZ_TIMEOUT_S = 0.2, 5.0
+
+
+@dataclass
+class Tally:
+    """What one endpoint answered during one run."""
+
+    latencies_s: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    timeouts: int = 0
+    slow_503: int = 0  # an overload answer is only acceptable when it is fast
+    healthz_max_s: float = 0.0
+
+    def summary(self, seconds: float) -> dict:
+        latencies = np.array(self.latencies_s or [0.0]) * 1000
+        errors = sum(count for status, count in self.statuses.items() if status >= 500)
+        return {"requests": len(self.latencies_s), "rps": round(len(self.latencies_s) / seconds, 1),
+                "p50_ms": round(float(np.percentile(latencies, 50)), 1),
+                "p99_ms": round(float(np.percentile(latencies, 99)), 1),
+                "errors_5xx": errors, "overload_503": self.statuses.get(503, 0), "slow_503": self.slow_503,
+                "timeouts": self.timeouts, "healthz_max_s": round(self.healthz_max_s, 3),
+                "statuses": {str(k): v for k, v in sorted(self.statuses.items())}}
+
+
+def paths(seeded: Seeded) -> dict[str, Callable[[int], str]]:
+    """Each endpoint as a function of the request's number, so clients vary what they ask for."""
+    ids, keys = seeded.episode_ids, seeded.media_keys
+    return {
+        "search": lambda n: f"/api/search?q={seeded.queries[n % len(seeded.queries)]}",
+        "episode": lambda n: f"/api/episodes/{ids[n % len(ids)]}",
+        "speaker": lambda n: f"/api/speakers/{seeded.speakers[n % len(seeded.speakers)]}",
+        "feed": lambda n: f"/shows/{seeded.show}/feed.xml",
+        "media": lambda n: f"/media/{keys[n % len(keys)]}",
+    }
+
+
+def _probe_healthz(base_url: str, stop: multiprocessing.synchronize.Event, worst: multiprocessing.sharedctypes.Synchronized) -> None:
+    """In a process of its own, so that the load generator's busy event loop does not delay it."""
+    with httpx.Client(base_url=base_url, timeout=HEALTHZ_TIMEOUT_S) as client:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                ok = client.get("/healthz").status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            took = time.monotonic() - started
+            worst.value = max(worst.value, took if ok else max(took, HEALTHZ_TIMEOUT_S))
+            stop.wait(HEALTHZ_EVERY_S)
+
+
+async def hammer(base_url: str, path_of: Callable[[int], str], clients: int, seconds: float,
+                 requests_per_client: int | None = None, headers: dict[str, str] | None = None) -> Tally:
+    """``clients`` concurrent loops until the deadline (or ``requests_per_client`` each)."""
+    assert httpx.URL(base_url).host == HOST, "load is only ever sent to 127.0.0.1"
+    tally, counter = Tally(), itertools.count()
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for done in itertools.count():
+            if time.monotonic() >= deadline or (requests_per_client is not None and done >= requests_per_client):
+                return
+            number, started = next(counter), time.monotonic()
+            path = path_of(number)
+            extra = {"Range": "bytes=0-65535"} if path.startswith("/media/") else {}
+            try:  # one deadline for the whole exchange (httpx's timeouts are per phase)
+                response = await asyncio.wait_for(client.get(path, headers={**extra, **(headers or {})}),
+                                                  REQUEST_TIMEOUT_S)
+            except (TimeoutError, httpx.TimeoutException):
+                tally.timeouts += 1
+                continue
+            took = time.monotonic() - started
+            tally.latencies_s.append(took)
+            tally.statuses[response.status_code] = tally.statuses.get(response.status_code, 0) + 1
+            if response.status_code == 503 and (took > 1.0 or "retry-after" not in response.headers):
+                tally.slow_503 += 1
+            if response.status_code == 503:
+                await asyncio.sleep(float(response.headers.get("retry-after", 1)))  # as a polite client would
+
+    spawn = multiprocessing.get_context("spawn")
+    stop, worst = spawn.Event(), spawn.Value("d", 0.0)
+    probe = spawn.Process(target=_probe_healthz, args=(base_url, stop, worst))
+    probe.start()
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+            await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+    finally:
+        stop.set()
+        probe.join(HEALTHZ_TIMEOUT_S + 5)
+    tally.healthz_max_s = worst.value
+    return tally
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def serve(data_dir: Path, port: int, log: Path, **settings: str) -> tuple[subprocess.Popen, Seeded]:
+    """Seed the data directory and start `roomcast serve` on it; returns once /healthz answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCAST_")}
+    env.update(ROOMCAST_DATA_DIR=str(data_dir), ROOMCAST_BASE_URL=f"http://{HOST}:{port}",
+               ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_LIVE_TRANSCRIPTION="false", PYTHONUNBUFFERED="1")
+    env.update({f"ROOMCAST_{name.upper()}": value for name, value in settings.items()})
+    # Seeded in a process of its own: settings are read once per process, from these variables.
+    script = "import dataclasses, json; from bench._load_data import seed; print(json.dumps(dataclasses.asdict(seed())))"
+    out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True).stdout
+    seeded = Seeded(**{k: tuple(v) if k in ("speakers", "queries") else v
+                       for k, v in json.loads(out.splitlines()[-1]).items()})
+    handle = open(log, "w")
+    process = subprocess.Popen([sys.executable, "-m", "roomcast", "serve", "--host", HOST, "--port", str(port)],
+                               env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"roomcast serve exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://{HOST}:{port}/healthz", timeout=2).status_code == 200:
+                return process, seeded
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"roomcast serve did not answer:\n{log.read_text()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="Per client count and endpoint.")
+    parser.add_argument("--clients", default="100,300", help="Comma-separated client counts.")
+    parser.add_argument("--endpoints", default="search,episode,feed,media")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="A server setting, e.g. http_threads=16 (ROOMCAST_HTTP_THREADS).")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
+    endpoints = args.endpoints.split(",")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="roomcast-load-") as tmp:
+        settings = dict(item.split("=", 1) for item in args.set)
+        process, seeded = serve(Path(tmp) / "data", port, Path(tmp) / "serve.log", **settings)
+        try:
+            by_count: dict[str, dict] = {}
+            of = paths(seeded)
+            for count in counts:
+                runs = {}
+                for endpoint in endpoints:
+                    tally = asyncio.run(hammer(f"http://{HOST}:{port}", of[endpoint], count, args.seconds))
+                    runs[endpoint] = tally.summary(args.seconds)
+                    print(f"{count:>4} clients {endpoint:<8} {json.dumps(runs[endpoint])}", file=sys.stderr)
+                by_count[str(count)] = {
+                    "errors_5xx": sum(r["errors_5xx"] for r in runs.values()),
+                    "overload_503": sum(r["overload_503"] for r in runs.values()),
+                    "timeouts": sum(r["timeouts"] for r in runs.values()),
+                    "healthz_max_s": max(r["healthz_max_s"] for r in runs.values()),
+                    "p99_ms": {name: r["p99_ms"] for name, r in runs.items()},
+                    "rps": {name: r["rps"] for name, r in runs.items()},
+                }
+        finally:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:  # a server that deadlocked does not stop by itself
+                process.kill()
+                process.wait()
+    result = {
+        "errors_5xx": sum(c["errors_5xx"] for c in by_count.values()),
+        "timeouts": sum(c["timeouts"] for c in by_count.values()),
+        "healthz_max_s": max(c["healthz_max_s"] for c in by_count.values()),
+        "p99_ms": {e: max(c["p99_ms"][e] for c in by_count.values()) for e in endpoints},
+        "clients": by_count,
+        "seconds": args.seconds,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
