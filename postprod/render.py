@@ -29,6 +29,7 @@ import numpy as np
 import pyebur128
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
+from postprod.crosstalk import gate_gain
 from postprod.limiter import INTERPOLATOR_TAPS, OVERSAMPLING, TruePeakLimiter, true_peak_envelope
 from roomcast.timemap import TimeMap
 
@@ -51,6 +52,7 @@ VERIFY_PEAK_MARGIN_DB = 0.3  # true-peak meters differ by a tenth or two; stay c
 RETRY_MISS_LU = 0.3
 CODEC_PEAK_GUARD_DB = 0.2
 MAX_ENCODES = 4  # within the ±0.5 LU promise; only a larger miss costs a second encode
+BLEED_GATE_DB, GATE_FADE_S = -30.0, 0.02  # a track only carrying others: turned down, not cut
 CODEC_CUTOFF_HZ = 15_000  # about LAME's own low-pass at 96 kb/s; nothing of speech is lost
 
 
@@ -59,6 +61,7 @@ class TrackInput:
     name: str
     path: Path
     offset_s: float = 0.0
+    own_speech: list[tuple[float, float]] | None = None  # track seconds; None: the whole track is its own
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,11 +288,20 @@ def crossfaded(pieces: list[tuple[Reader, int, int]]) -> Iterator[np.ndarray]:
         yield tail
 
 
-def mix_reader(tracks: list[tuple[DecodedAudio, float, float]]) -> Reader:
+def mix_reader(tracks: list[tuple[DecodedAudio, float, float]],
+               own: list[list[tuple[float, float]] | None] | None = None) -> Reader:
+    """The levelled tracks summed; a track is turned down (BLEED_GATE_DB, 20 ms fades) where it
+    carries only the others: their bleed mixed back in sounds like a comb filter and an echo."""
+    own = own or [None] * len(tracks)
+
     def read(start: int, count: int) -> np.ndarray:
         out = np.zeros(count, dtype=np.float32)
-        for audio, offset_s, gain in tracks:
-            out += audio.read(start - round(offset_s * RATE), count) * np.float32(gain)
+        for (audio, offset_s, gain), spans in zip(tracks, own):
+            first = start - round(offset_s * RATE)
+            samples = audio.read(first, count) * np.float32(gain)
+            if spans is not None:
+                samples *= gate_gain(first / RATE, count, RATE, spans, BLEED_GATE_DB, GATE_FADE_S)
+            out += samples
         return out
 
     return read
@@ -532,7 +544,7 @@ def render(tracks: list[TrackInput], destination_stem: Path, options: RenderOpti
         outro = decode(options.outro, work / "outro.raw") if options.outro else None
         if intro is not None:
             pieces.append((intro.read, 0, intro.samples))
-        read_room = mix_reader(placed)
+        read_room = mix_reader(placed, [t.own_speech for t in tracks])
         pieces += [(read_room, round(a * RATE), round(b * RATE)) for a, b in kept]
         if outro is not None:
             pieces.append((outro.read, 0, outro.samples))

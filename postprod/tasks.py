@@ -12,13 +12,18 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import delete, select
 
+from postprod import envelopes
+from postprod.attribution import loudest_copy, own_words
 from postprod.chapters import MARKER, STAGE_JOIN, TimelineEvent, chapters_from, to_chapters_json
 from postprod.render import M4A, MP3, RenderOptions, TrackInput, render
 from postprod.tags import EpisodeTags, tag_m4a, tag_mp3
 from postprod.transcript import FORMATS, merge, onto_episode
 from postprod.track_progress import advance, live_tails, load_progress, progress_key
+from postprod.crosstalk import Voice, own_speech, spans
+from postprod.envelopes import FRAME_S
 from postprod.transcription import Utterance
 from postprod.waveform import to_waveform_json, write_png
 from roomcast.timemap import TimeMap, off_record_spans
@@ -57,6 +62,62 @@ def _track_sources(room_id: int) -> list[TrackSource]:
         ]
 
 
+def own_speech_key(room_id: int) -> str:
+    return f"rooms/{room_id}/crosstalk/own-speech.json"
+
+
+def load_own_speech(room_id: int) -> dict[int, list[tuple[float, float]]]:
+    """Each track's own-speech spans (track seconds); {} for a room decided before there was a decision."""
+    store, key = get_media_store(), own_speech_key(room_id)
+    if not store.exists(key):
+        return {}
+    return {int(track): [tuple(span) for span in value] for track, value in json.loads(store.read_text(key)).items()}
+
+
+@celery_app.task(name="postprod.decide_crosstalk", base=RoomTask)
+def decide_crosstalk(room_id: int) -> None:
+    """When each track carries its own speaker (see postprod.crosstalk), for transcription and the mix."""
+    with pipeline_step(room_id, "crosstalk") as step:
+        if step.skipped:
+            return
+        sources = _track_sources(room_id)
+        levels = {}
+        for number, source in enumerate(sources):
+            try:
+                levels[source.track_id] = envelopes.extend(source.path, envelopes.envelope_key(room_id, source.track_id), final=True)
+            except Exception as error:  # noqa: BLE001 - an unreadable track is left whole; the others are decided
+                step.warn(f"{source.speaker}: no crosstalk decision ({error})")
+            step.progress((number + 1) / (len(sources) + 1))
+        voices, placed = _voices(sources, levels)
+        masks = own_speech(voices)
+        decided = {}
+        for source in sources:
+            if source.track_id in levels:
+                first = placed[source.track_id]
+                whole = masks[source.participant_id][first : first + levels[source.track_id].shape[0]]
+                decided[source.track_id] = spans(whole)
+        get_media_store().write_text(own_speech_key(room_id), json.dumps(decided))
+
+
+def _voices(sources: list[TrackSource], levels: dict[int, np.ndarray]) -> tuple[list[Voice], dict[int, int]]:
+    """One voice per participant (their segments laid on the room clock); where each track lies in it."""
+    by_person: dict[int, list[TrackSource]] = {}
+    for source in sources:
+        if source.track_id in levels:
+            by_person.setdefault(source.participant_id, []).append(source)
+    voices, placed = [], {}
+    for person, tracks in by_person.items():
+        first = min(round(t.offset_s / FRAME_S) for t in tracks)
+        end = max(round(t.offset_s / FRAME_S) + levels[t.track_id].shape[0] for t in tracks)
+        combined = np.full((end - first, envelopes.BANDS), np.nan, np.float16)
+        for track in tracks:
+            at = round(track.offset_s / FRAME_S) - first
+            combined[at : at + levels[track.track_id].shape[0]] = levels[track.track_id]
+            placed[track.track_id] = at
+        voices.append(Voice(person, first, combined))
+    return voices, placed
+
+
 @celery_app.task(name="postprod.transcribe_track", base=RoomTask)
 def transcribe_track(room_id: int, track_id: int) -> None:
     """Finish the track's transcript: live rooms leave only what was said since the last round."""
@@ -69,7 +130,8 @@ def transcribe_track(room_id: int, track_id: int) -> None:
             speaker, path, duration = track.participant.display_name, store.path(track.media_key), track.duration_s
             language = _episode_for(session, room_id).language
         progress = load_progress(room_id, track_id)
-        progress = advance(path, progress, language, final=True, tails=live_tails,
+        own = load_own_speech(room_id).get(track_id)
+        progress = advance(path, progress, language, final=True, tails=live_tails, own=own,
                            on_progress=lambda done_s: step.progress(min(1.0, done_s / max(duration, 1.0))))
         for warning in progress.warnings:
             step.warn(f"{speaker}: {warning}")
@@ -105,6 +167,10 @@ def follow_room(room_id: int) -> None:
             log.exception("live transcription of room %s, track %s", room_id, track_id)
             continue
         store.write_text(progress_key(room_id, track_id), progress.to_json())
+        try:  # the room's crosstalk decision at the end then reads only the last seconds
+            envelopes.extend(store.path(media_key), envelopes.envelope_key(room_id, track_id), final=closed)
+        except Exception:  # noqa: BLE001 - decide_crosstalk reads what is missing
+            log.exception("levels of room %s, track %s", room_id, track_id)
     follow_room.apply_async((room_id,), countdown=get_settings().live_transcription_every_s)
 
 
@@ -131,7 +197,8 @@ def master_episode(room_id: int) -> None:
         stem_key = f"episodes/{episode_id}/audio"
         folder = store.path(stem_key + ".mp3").parent
         folder.mkdir(parents=True, exist_ok=True)
-        tracks = [TrackInput(s.speaker, s.path, s.offset_s) for s in sources]
+        own = load_own_speech(room_id)
+        tracks = [TrackInput(s.speaker, s.path, s.offset_s, own.get(s.track_id)) for s in sources]
         keys = {}
         with tempfile.TemporaryDirectory(dir=folder) as scratch:
             result = render(tracks, Path(scratch) / "audio", options)
@@ -166,12 +233,17 @@ def build_transcript(room_id: int) -> None:
         if step.skipped:
             return
         store = get_media_store()
-        per_speaker = []
-        for source in _track_sources(room_id):
+        sources = _track_sources(room_id)
+        own = load_own_speech(room_id)
+        heard = []
+        for source in sources:
             if source.transcript_key is None:
                 raise RuntimeError(f"track {source.track_id} has not been transcribed")
             utterances = [Utterance.from_dict(d) for d in json.loads(store.read_text(source.transcript_key))]
-            per_speaker.append((source.speaker, source.participant_id, source.offset_s, utterances))
+            levels = envelopes.load(envelopes.envelope_key(room_id, source.track_id))
+            heard.append((source.offset_s, own_words(utterances, own.get(source.track_id)), levels))
+        per_speaker = [(source.speaker, source.participant_id, source.offset_s, utterances)
+                       for source, utterances in zip(sources, loudest_copy(heard))]
         with session_scope() as session:
             episode = _episode_for(session, room_id)
             time_map = TimeMap.from_json(episode.time_map)

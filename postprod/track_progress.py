@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from postprod.crosstalk import gate
 from postprod.transcription import TURN_GAP_S, Utterance, transcribe_turns, turns
 from postprod.whisper_models import knows_language
 from roomcast.audio import ASR_RATE, Excerpt, UnreadableAudio, read_excerpt
@@ -115,8 +116,13 @@ live_tails = Tails()  # this worker process's: follow_room's rounds share it
 
 
 def advance(path: Path, progress: TrackProgress, language: str | None, final: bool,
-            on_progress: Callable[[float], None] | None = None, tails: Tails | None = None) -> TrackProgress:
-    """Transcribe the turns that are over since ``progress.done_s`` (with ``final``: all of them)."""
+            on_progress: Callable[[float], None] | None = None, tails: Tails | None = None,
+            own: list[tuple[float, float]] | None = None) -> TrackProgress:
+    """Transcribe the turns that are over since ``progress.done_s`` (with ``final``: all of them).
+
+    ``own``: the spans (track seconds) where the track carries its own speaker (postprod.crosstalk);
+    the rest is silenced before the VAD and Whisper hear it. None: the whole track is its own.
+    """
     read = tails.read if tails else read_excerpt
     if not knows_language(language):
         if f"language {language!r}" not in " ".join(progress.warnings):
@@ -133,13 +139,14 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             progress.final = True
             break
         finishing = final and (excerpt.at_end or excerpt.damage is not None)
+        samples = excerpt.samples if own is None else gate(excerpt.samples, excerpt.start_s, ASR_RATE, own)
         floor = _index(progress.done_s, excerpt)  # turns before it are known: pending, or transcribed
-        spans = [(s + floor, e + floor) for s, e in speech_turns(excerpt.samples[floor:])]
+        spans = [(s + floor, e + floor) for s, e in speech_turns(samples[floor:])]
         newly = spans if finishing else settled(spans, excerpt.samples.size)
         ready = [(_index(a, excerpt), _index(b, excerpt)) for a, b in progress.pending] + newly
         if finishing or worth_a_window(ready, excerpt.samples.size):
             quiet_from, quiet_until = _quiet_bounds(progress, excerpt, spans[len(newly):])
-            progress.utterances += transcribe_turns(excerpt.samples, ready, excerpt.start_s, language,
+            progress.utterances += transcribe_turns(samples, ready, excerpt.start_s, language,
                                                     quiet_from, quiet_until)
             progress.pending = []
         else:

@@ -1,9 +1,10 @@
 """The post-production pipeline as one Celery canvas, keyed by the room.
 
-    transcribe each track ┐
-    master the mix        ┘→ build the transcript → chapters → index it → publish the episode
+                           transcribe each track ┐
+    decide crosstalk  →    master the mix        ┘→ build the transcript → chapters → index it → publish the episode
 
-Mastering decides the time map (cuts, shortened silences) that the transcript and the
+The crosstalk decision (which track carries its own speaker when) gates both the words that
+are transcribed and the mix. Mastering decides the time map (cuts, shortened silences) that the transcript and the
 chapters are placed on.
 
 Tasks are referenced by name, so this module wires the domain packages without importing
@@ -39,6 +40,7 @@ def build_canvas(room_id: int, track_ids: list[int]) -> Signature:
         _task("postprod.master_episode", room_id),
     )
     return chain(
+        _task("postprod.decide_crosstalk", room_id),
         produce,
         _task("postprod.build_transcript", room_id),
         _task("postprod.build_chapters", room_id),
@@ -48,7 +50,7 @@ def build_canvas(room_id: int, track_ids: list[int]) -> Signature:
 
 
 def step_count(track_count: int) -> int:
-    return track_count + 5  # one transcription per track, master, chapters, transcript, index, publish
+    return track_count + 6  # crosstalk, one transcription per track, master, chapters, transcript, index, publish
 
 
 def prepare_run(session: Session, room: Room) -> Episode:

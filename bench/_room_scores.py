@@ -1,0 +1,99 @@
+"""Rooms of real speech (bench._rooms) through the real pipeline, scored against their turns.
+
+Each room is imported with ``roomcast import --wait`` into one embedded data directory (its own
+worker, SQLite, the default settings: silences shortened, the time map applied), and the
+published transcript is read back from the database. Reference turns are placed on the episode
+with the episode's own time map, so the scores are about words, not about cuts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jiwer
+
+from bench._rooms import CASES, Room, build, load_clips
+
+SLACK_S = 0.5  # a word's start may lie this far outside its turn
+
+
+@dataclass
+class RoomScore:
+    name: str
+    misattributed_words: int  # words on a speaker outside that speaker's own turns
+    invented_words: int  # words in nobody's turn
+    wer: float  # per-speaker word error rate: a word on the wrong speaker counts twice
+
+
+def roomcast(data_dir: Path, *args: str) -> str:
+    env = {**os.environ, "ROOMCAST_DATA_DIR": str(data_dir)}
+    done = subprocess.run([str(Path(sys.executable).with_name("roomcast")), *args], env=env, capture_output=True, text=True,
+                          timeout=1800)
+    if done.returncode:
+        raise RuntimeError(f"roomcast {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+def import_room(data_dir: Path, room: Room) -> int:
+    tracks = [arg for number, path in enumerate(room.paths) for arg in ("--track", f"Speaker {number + 1}={path}")]
+    view = json.loads(roomcast(data_dir, "import", "bench", "--title", room.name, *tracks, "--wait", "--json").splitlines()[-1])
+    if view["status"] not in ("published", "review"):
+        raise RuntimeError(f"room {room.name}: episode {view['status']}")
+    return int(view["id"])
+
+
+def score(data_dir: Path, room: Room, episode_id: int) -> RoomScore:
+    from bench.asr import normalise
+    from roomcast.timemap import TimeMap
+
+    with sqlite3.connect(data_dir / "roomcast.sqlite3") as db:
+        (time_map,) = db.execute("SELECT time_map FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+        rows = db.execute("SELECT speaker, words FROM transcript_segments WHERE episode_id = ? ORDER BY start_s",
+                          (episode_id,)).fetchall()
+    mapping = TimeMap.from_json(json.loads(time_map) if isinstance(time_map, str) else time_map)
+    turns = [(t.speaker, mapping.to_episode(t.start_s), mapping.to_episode(t.end_s), t.text) for t in room.turns]
+    words = [(int(speaker.split()[-1]) - 1, w) for speaker, payload in rows for w in json.loads(payload)]
+    misattributed = invented = 0
+    hypotheses: dict[int, list[str]] = {}
+    for speaker, word in words:
+        inside = [t for t in turns if t[1] - SLACK_S <= word["start"] <= t[2] + SLACK_S]
+        invented += not inside
+        misattributed += bool(inside) and all(t[0] != speaker for t in inside)
+        hypotheses.setdefault(speaker, []).append(word["word"])
+    speakers = sorted({t[0] for t in turns})
+    references = [normalise(" ".join(t[3] for t in turns if t[0] == s)) for s in speakers]
+    guesses = [normalise(" ".join(hypotheses.get(s, []))) or "-" for s in speakers]
+    return RoomScore(room.name, misattributed, invented, round(jiwer.wer(references, guesses), 4))
+
+
+def score_rooms(work: Path, eval_dir: Path, manifest: list[dict], cases: list[str] | None = None) -> list[RoomScore]:
+    data_dir = work / "rooms-data"
+    roomcast(data_dir, "show", "create", "bench", "--title", "Bench Rooms", "--author", "roomcast", "--language", "en")
+    clips = load_clips(eval_dir, manifest)
+    scores = []
+    for case in cases or list(CASES):
+        room = build(work / "rooms", clips, case)
+        scores.append(score(data_dir, room, import_room(data_dir, room)))
+        print(f"room {case}: {scores[-1]}", file=sys.stderr)
+    return scores
+
+
+def room_figures(scores: list[RoomScore]) -> dict:
+    crosstalk = [s for s in scores if s.name != "clean"]
+    clean = next((s for s in scores if s.name == "clean"), None)
+    figures = {
+        "misattributed_words_bleed": sum(s.misattributed_words for s in crosstalk),
+        "invented_words": sum(s.invented_words for s in scores),
+        "wer_room_bleed_max": max((s.wer for s in crosstalk), default=None),
+        "rooms": {s.name: {"wer": s.wer, "misattributed": s.misattributed_words, "invented": s.invented_words}
+                  for s in scores},
+    }
+    if clean is not None:
+        figures["wer_room_clean"] = clean.wer
+    return figures
