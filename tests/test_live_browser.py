@@ -125,7 +125,8 @@ def test_browser_speaker_and_listener_through_the_moderation_flow(live: LiveServ
 
             # mute: enforced by the server, shown on both pages
             host.send("mute", identity="sam")
-            expect(speaker.locator("#unmute")).to_be_visible()
+            expect(speaker.locator("#moderator-muted")).to_be_visible()  # the moderator's to lift, not sam's
+            expect(speaker.locator("#unmute")).to_be_hidden()
             expect(listener.locator('[data-identity="sam"] .flags')).to_contain_text("muted")
             time.sleep(0.5)
             before = host.bot.heard[slot]
