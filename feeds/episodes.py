@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from feeds.rss import feed_url
 from roomcast.errors import Conflict, UserError
-from roomcast.models import Episode, EpisodeStatus, PipelineRun, utcnow
+from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus, utcnow
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 from roomcast.text import clean_line
@@ -68,11 +68,32 @@ def episode_view(episode: Episode, run: PipelineRun | None, access: str | None =
         waveform_url=url(episode.waveform_key),
         published_at=episode.published_at,
         pipeline=PipelineView(
-            status=run.status.value, stage=run.stage, progress=round(run.progress, 3), warnings=run.warnings, error=run.error
+            status=run.status.value, stage=stage_label(run, episode), progress=round(run.progress, 3),
+            warnings=run.warnings, error=run.error,
         )
         if run
         else None,
     )
+
+
+# What each pipeline step is doing, in words; a step named "kind:track id" is about one speaker.
+STEP_WORDS = {
+    "crosstalk": "telling the speakers apart", "transcribe": "transcribing", "master": "mixing and mastering",
+    "transcript": "merging the transcript", "chapters": "making chapters", "index": "indexing for search",
+    "publish": "publishing",
+}
+
+
+def stage_label(run: PipelineRun, episode: Episode) -> str:
+    """"transcribing Alice, mixing and mastering" rather than "transcribe:12, master"."""
+    speakers = {str(track.id): track.participant.display_name for track in episode.room.tracks}
+    running = [step.name for step in run.steps if step.status == RunStatus.running]
+    labels = []
+    for name in running:
+        kind, _, key = name.partition(":")
+        words = STEP_WORDS.get(kind, kind)
+        labels.append(f"{words} {speakers.get(key, key)}".strip())
+    return ", ".join(labels) or run.status.value
 
 
 # --- what a creator can do with an episode ---------------------------------------------

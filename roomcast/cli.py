@@ -363,7 +363,9 @@ def status(
         return
     pipeline = view["pipeline"] or {}
     typer.echo(f"episode {episode} ({view['title']}): {view['status']}")
-    typer.echo(f"  pipeline: {pipeline.get('status')} {pipeline.get('progress', 0) * 100:.0f}%  {pipeline.get('stage', '')}")
+    stage = pipeline.get("stage", "")  # what runs now; once nothing runs, it is the status again
+    doing = f"  {stage}" if stage and stage != pipeline.get("status") else ""
+    typer.echo(f"  pipeline: {pipeline.get('status')} {pipeline.get('progress', 0) * 100:.0f}%{doing}")
     for warning in pipeline.get("warnings", []):
         typer.echo(f"  warning: {warning}")
     if pipeline.get("error"):
