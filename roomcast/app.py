@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from roomcast import __version__
+from roomcast import __version__, site
 from roomcast.overload import RETRY_AFTER_S, AdmissionLimit
 from roomcast.settings import get_settings
 
@@ -47,6 +47,7 @@ def create_app() -> FastAPI:
     app.include_router(archive_router)
     app.include_router(search_router)
     app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("search", "static")]), name="static")
+    site.install(app)  # browsers get an HTML page for a 404, the API keeps its JSON; the favicon
 
     app.add_middleware(AdmissionLimit, max_pending=get_settings().max_pending_requests)
 
