@@ -29,7 +29,7 @@ from roomcast.models import (
     utcnow,
 )
 from roomcast.storage import get_media_store
-from roomcast.text import clean_line, slugify
+from roomcast.text import clean_line, clean_text, slugify
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def import_recording(
     for mark in marks or []:
         if mark.at_s >= duration and mark.kind != OFF_RECORD_END:
             raise UserError(f"{mark.kind} at {mark.at_s:.1f} s lies after the end of the recording ({duration:.1f} s)")
-    room = Room(show=show, title=title, description=description.strip(), status=RoomStatus.ended,
+    room = Room(show=show, title=title, description=clean_text(description), status=RoomStatus.ended,
                 started_at=ended - timedelta(seconds=duration), ended_at=ended)
     session.add(room)
     session.flush()

@@ -27,6 +27,7 @@ from roomcast.errors import Conflict, NotFound, UserError
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
+from roomcast.text import Line, Prose
 from roomcast.web import SessionDep
 
 router = APIRouter(prefix="/api", tags=["creators"])
@@ -98,8 +99,8 @@ def get_transcript(
 
 
 class EpisodeEdit(BaseModel):
-    title: str | None = Field(default=None, max_length=255)
-    description: str | None = Field(default=None, max_length=20_000)
+    title: Line(255, 1) | None = None
+    description: Prose() | None = None
 
 
 def _creator_action(session: Session, episode_id: int, claims: dict, action) -> EpisodeView:  # type: ignore[no-untyped-def]
@@ -153,16 +154,16 @@ class ShowView(BaseModel):
 
 
 class ShowEdit(BaseModel):
-    title: str | None = Field(default=None, max_length=255)
-    author: str | None = Field(default=None, max_length=255)
-    language: str | None = Field(default=None, max_length=16)
-    description: str | None = Field(default=None, max_length=20_000)
-    category: str | None = None
-    subcategory: str | None = None
+    title: Line(255, 1) | None = None
+    author: Line(255) | None = None
+    language: Line(16) | None = None
+    description: Prose() | None = None
+    category: Line(64) | None = None
+    subcategory: Line(64) | None = None
     explicit: bool | None = None
-    owner_name: str | None = Field(default=None, max_length=255)
-    owner_email: str | None = Field(default=None, max_length=255)
-    medium: str | None = None
+    owner_name: Line(255) | None = None
+    owner_email: Line(255) | None = None
+    medium: Line(16) | None = None
     publish_mode: PublishMode | None = None
     private: bool | None = None
     noise_suppression: bool | None = None
@@ -195,7 +196,7 @@ def edit_show(slug: str, body: ShowEdit, session: SessionDep, claims: CreatorCla
 
 
 class FeedTokenCreate(BaseModel):
-    label: str = Field(min_length=1, max_length=255, description="Who this feed URL is for.")
+    label: Line(255, 1) = Field(description="Who this feed URL is for.")
 
 
 class FeedTokenView(BaseModel):

@@ -11,7 +11,7 @@ from roomcast.errors import Conflict, UserError
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus, utcnow
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
-from roomcast.text import clean_line
+from roomcast.text import clean_line, clean_text
 
 
 class PipelineView(BaseModel):
@@ -124,5 +124,5 @@ def edit(episode: Episode, title: str | None = None, description: str | None = N
             raise UserError("an episode needs a title")
         episode.title = cleaned
     if description is not None:
-        episode.description = description.strip()
+        episode.description = clean_text(description)
     episode.show.touch_feed()

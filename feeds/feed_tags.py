@@ -17,6 +17,8 @@ from email.utils import format_datetime
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
+from roomcast.text import clean_text as xml_text
+
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
@@ -51,12 +53,14 @@ class LiveItem:
 
 
 def _add(parent, name: str, content: str | None = None, namespace: str = PODCAST_NS, **attributes: str | None):  # type: ignore[no-untyped-def]
+    """Names, titles and descriptions come from stored rows: cleaned by the one rule, so that a
+    control character stored before it existed cannot make lxml refuse the feed."""
     element = etree.SubElement(parent, f"{{{namespace}}}{name}" if namespace else name)
     for key, value in attributes.items():
         if value is not None:
-            element.set(key, value)
+            element.set(key, xml_text(value))
     if content is not None:
-        element.text = content
+        element.text = xml_text(content)
     return element
 
 

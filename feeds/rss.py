@@ -11,6 +11,7 @@ from feedgen.feed import FeedGenerator
 from feeds.feed_tags import EntryTags, FeedTags, LiveItem, Person, podcast_guid
 from feeds.media_types import TRANSCRIPT_TYPES
 from roomcast.models import Episode, Participant, Role, Room, RoomStatus, Show
+from roomcast.text import clean_text as xml_text
 from roomcast.timemap import TimeMap
 
 MediaUrl = Callable[[str], str]
@@ -104,23 +105,29 @@ def build_feed(
     fg.load_extension("podcast")
     fg.register_extension("tags", FeedTags, EntryTags)
 
+    # Every stored string goes through xml_text (roomcast.text's rule): new input is cleaned
+    # when it arrives, but a row stored before that rule must not take the feed down (lxml
+    # refuses a control character, and with it the whole feed).
     url = feed_url(base_url, show)
-    fg.title(show.title)
-    fg.description(show.description or show.title)
+    title = xml_text(show.title) or show.slug  # nothing left of it: the feed still needs a title
+    description = xml_text(show.description) or title
+    fg.title(title)
+    fg.description(description)
     fg.language(show.language)
     fg.link(href=url, rel="self", type="application/rss+xml")
     fg.link(href=f"{base_url}/shows/{show.slug}", rel="alternate")  # the last link() is the channel's <link>
     fg.generator("roomcast")
-    fg.podcast.itunes_author(show.author or show.title)
-    fg.podcast.itunes_summary(show.description or show.title)
+    fg.podcast.itunes_author(xml_text(show.author or "") or title)
+    fg.podcast.itunes_summary(description)
     fg.podcast.itunes_type("episodic")
     if show.owner_name or show.owner_email:
-        fg.podcast.itunes_owner(name=show.owner_name or show.author or show.title, email=show.owner_email or "")
+        fg.podcast.itunes_owner(name=xml_text(show.owner_name or show.author or "") or title,
+                                email=xml_text(show.owner_email or ""))
     if show.image_path:
         # Artwork is public, even for private shows, and feedgen drops an itunes:image URL
         # with a query string (it must end in .png or .jpg).
         image_url = media_url(show.image_path).split("?", 1)[0]
-        fg.image(image_url, title=show.title, link=f"{base_url}/shows/{show.slug}")
+        fg.image(image_url, title=title, link=f"{base_url}/shows/{show.slug}")
         fg.podcast.itunes_image(image_url)
     fg.tags.explicit = show.explicit
     fg.tags.category = (show.category, show.subcategory)
@@ -140,8 +147,8 @@ def _add_item(fg: FeedGenerator, episode: Episode, base_url: str, media_url: Med
     persons, chapters = speakers(episode), chapters_of(episode, read_text)
     entry = fg.add_entry(order="append")
     entry.guid(episode.guid, permalink=False)
-    entry.title(episode.title)
-    entry.description(show_notes(episode, persons, chapters))
+    entry.title(xml_text(episode.title) or f"Episode {episode.id}")
+    entry.description(xml_text(show_notes(episode, persons, chapters)))
     entry.link(href=f"{base_url}/episodes/{episode.id}")
     entry.published(as_utc(episode.published_at or episode.created_at))
     entry.enclosure(media_url(episode.audio_key), str(episode.audio_bytes), episode.audio_mime)

@@ -15,7 +15,7 @@ from roomcast.audio import UnreadableAudio, probe
 from roomcast.errors import Conflict, UserError
 from roomcast.models import PublishMode, Show
 from roomcast.storage import get_media_store
-from roomcast.text import SLUG, clean_line
+from roomcast.text import SLUG, clean_line, clean_text
 
 ARTWORK_FORMATS = {"png": "png", "jpeg": "jpg", "mjpeg": "jpg"}
 ARTWORK_MIN_PX, ARTWORK_MAX_PX = 1400, 3000  # Apple Podcasts' rule: square, 1400-3000 px
@@ -92,7 +92,7 @@ def apply_settings(show: Show, settings: ShowSettings) -> None:
             raise UserError(f"language {settings.language!r}: use a code such as en, fr, es, nl or pt-BR")
         show.language = settings.language
     if settings.description is not None:
-        show.description = settings.description.strip()
+        show.description = clean_text(settings.description)
     if settings.category is not None or settings.subcategory is not None:
         category = settings.category or show.category or "Society & Culture"
         subcategory = settings.subcategory or None

@@ -15,6 +15,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from roomcast.text import Line
+
 VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024  # an SDP offer with a dozen audio sections is about 10 kB
 Identity = Annotated[str, Field(min_length=1, max_length=128)]
@@ -107,14 +109,14 @@ class Marker(_Message):
     """A moderator's "new topic": a chapter of the episode."""
 
     type: Literal["marker"]
-    title: str = Field(min_length=1, max_length=200)
+    title: Line(200, 1)
 
 
 class Clip(_Message):
     """Anyone's "that was good": a soundbite of the last ``duration`` seconds."""
 
     type: Literal["clip"]
-    title: str = Field(default="", max_length=200)
+    title: Line(200) = ""
     duration: float = Field(default=30.0, ge=5.0, le=120.0)
 
 

@@ -10,26 +10,20 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from roomcast.errors import UserError
+from roomcast.errors import Conflict, UserError
 from roomcast.instants import as_utc
 from live.join_tokens import check_identity, mint_join_token
 from roomcast.models import Role, Room, RoomAccess, RoomStatus, Show, utcnow
 from roomcast.settings import get_settings
-from roomcast.text import clean_line
+from roomcast.text import clean_line, clean_text
 
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
 
 
 def schedule_room(session: Session, show: Show, title: str, start: datetime, description: str = "",
                   access: RoomAccess = RoomAccess.open) -> Room:
-    title = _title(title)
-    start = as_utc(start)  # stored and announced in UTC; pages show it in each viewer's zone
-    now = utcnow()
-    if start < now - timedelta(minutes=5):
-        raise UserError("a room cannot be scheduled in the past")
-    if start > now + MAX_SCHEDULE_AHEAD:
-        raise UserError("a room can be scheduled at most a year ahead")
-    room = Room(show=show, title=title, description=description.strip(), status=RoomStatus.scheduled,
+    title, start = _title(title), _start(start)
+    room = Room(show=show, title=title, description=clean_text(description), status=RoomStatus.scheduled,
                 scheduled_at=start, access=RoomAccess(access), invited=[])
     session.add(room)
     show.touch_feed()
@@ -40,7 +34,7 @@ def schedule_room(session: Session, show: Show, title: str, start: datetime, des
 def open_room(session: Session, show: Show, title: str, description: str = "",
               access: RoomAccess = RoomAccess.open) -> Room:
     """A room that is live now: its host joins through the link ``host_link`` gives."""
-    room = Room(show=show, title=_title(title), description=description.strip(), status=RoomStatus.live,
+    room = Room(show=show, title=_title(title), description=clean_text(description), status=RoomStatus.live,
                 started_at=utcnow(), access=RoomAccess(access), invited=[])
     session.add(room)
     show.touch_feed()
@@ -75,6 +69,45 @@ def join_link(room: Room, identity: str, name: str, role: Role, hours: float | N
 def host_link(room: Room, name: str = "Host") -> str:
     """The show's host joins every room of the show as the same person, ``host-{slug}``."""
     return join_link(room, f"host-{room.show.slug}", name, Role.host)
+
+
+def update_room(room: Room, title: str | None = None, description: str | None = None,
+                start: datetime | None = None, access: RoomAccess | None = None) -> None:
+    """A creator's corrections before the room is over: title and description while it is
+    scheduled or live, its start and access only until it opens. ``None`` keeps a value."""
+    if room.status not in (RoomStatus.scheduled, RoomStatus.live):
+        raise Conflict(f"room {room.id} is {room.status.value}: only a scheduled or live room can be changed")
+    if (start is not None or access is not None) and room.status != RoomStatus.scheduled:
+        raise Conflict(f"room {room.id} is live: its start and access can no longer change")
+    if title is not None:
+        room.title = _title(title)
+    if description is not None:
+        room.description = clean_text(description)
+    if start is not None:
+        room.scheduled_at = _start(start)
+    if access is not None:
+        room.access = RoomAccess(access)
+    room.show.touch_feed()
+
+
+def cancel_room(session: Session, room: Room) -> None:
+    """A scheduled room that will not happen: deleted, so it leaves the feed and its links stop
+    opening it. Nothing is recorded before a room opens; one that opened is ended, never deleted."""
+    if room.status != RoomStatus.scheduled:
+        raise Conflict(f"room {room.id} is {room.status.value}: only a scheduled room can be cancelled")
+    room.show.touch_feed()
+    session.delete(room)
+    session.flush()
+
+
+def _start(start: datetime) -> datetime:
+    start = as_utc(start)  # stored and announced in UTC; pages show it in each viewer's zone
+    now = utcnow()
+    if start < now - timedelta(minutes=5):
+        raise UserError("a room cannot be scheduled in the past")
+    if start > now + MAX_SCHEDULE_AHEAD:
+        raise UserError("a room can be scheduled at most a year ahead")
+    return start
 
 
 def _title(title: str) -> str:

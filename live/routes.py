@@ -10,13 +10,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from live.join_tokens import clean_name, mint_guest_token, read_join_token
-from live.rooms import host_link, join_link, open_room, schedule_room, uninvite_identity
+from live.rooms import cancel_room, host_link, join_link, open_room, schedule_room, uninvite_identity, update_room
 from postprod.room_transcript import room_transcript
 from postprod.transcript import LineView
 from roomcast.auth import CreatorClaims, require_creator_of, room_of_creator
-from roomcast.errors import UserError
+from roomcast.errors import Conflict, UserError
 from roomcast.models import EpisodeStatus, Role, Room, RoomAccess, RoomStatus, Show
 from roomcast.settings import get_settings
+from roomcast.text import Line, Prose
 from roomcast.tokens import InvalidToken, verify
 from roomcast.web import SessionDep, templates
 
@@ -24,12 +25,12 @@ router = APIRouter()
 
 
 class RoomSchedule(BaseModel):
-    title: str = Field(min_length=1, max_length=255)
+    title: Line(255, 1)
     start: datetime | None = Field(default=None, description="Leave out to open the room now.")
-    description: str = Field(default="", max_length=20_000)
+    description: Prose() = ""
     access: RoomAccess = Field(default=RoomAccess.open, description="open: anyone with the link listens; "
                                "closed: invited identities only; private: join links only, never announced.")
-    host_name: str = Field(default="Host", max_length=80, description="The host's display name in the room.")
+    host_name: Line(80, 1) = Field(default="Host", description="The host's display name in the room.")
 
 
 class RoomView(BaseModel):
@@ -45,7 +46,7 @@ class RoomView(BaseModel):
 
 class JoinRequest(BaseModel):
     identity: str = Field(min_length=1, max_length=128)
-    name: str = Field(min_length=1, max_length=80)
+    name: Line(80, 1)
     role: Role = Role.listener
     hours: float | None = Field(default=None, gt=0, le=24 * 30)
 
@@ -56,7 +57,7 @@ class JoinGrant(BaseModel):
 
 
 class GuestRequest(BaseModel):
-    name: str = Field(default="Listener", min_length=1, max_length=80)
+    name: Line(80, 1) = "Listener"
 
 
 def room_view(room: Room, host_link: str | None = None) -> RoomView:
@@ -82,6 +83,42 @@ def create_room(slug: str, body: RoomSchedule, session: SessionDep, claims: Crea
         raise HTTPException(422, str(error)) from error
     session.commit()
     return room_view(room, link)
+
+
+class RoomEdit(BaseModel):
+    """What a creator may change before the room is over; a field left out stays as it is."""
+
+    title: Line(255, 1) | None = None
+    description: Prose() | None = None
+    start: datetime | None = Field(default=None, description="A scheduled room only.")
+    access: RoomAccess | None = Field(default=None, description="A scheduled room only.")
+
+
+@router.patch("/api/rooms/{room_id}", response_model=RoomView, tags=["rooms"])
+def edit_room(room_id: int, body: RoomEdit, session: SessionDep, claims: CreatorClaims) -> RoomView:
+    """Correct a scheduled or live room (its feed item follows at once); 409 once it is over."""
+    room = room_of_creator(session, room_id, claims)
+    _creator_change(session, lambda: update_room(room, body.title, body.description, body.start, body.access))
+    return room_view(room)
+
+
+@router.delete("/api/rooms/{room_id}", status_code=204, tags=["rooms"])
+def cancel(room_id: int, session: SessionDep, claims: CreatorClaims) -> None:
+    """Cancel a scheduled room: it leaves the feed and its links stop opening it; 409 once it has opened."""
+    room = room_of_creator(session, room_id, claims)
+    _creator_change(session, lambda: cancel_room(session, room))
+
+
+def _creator_change(session, change) -> None:  # type: ignore[no-untyped-def]
+    try:
+        change()
+    except Conflict as error:
+        session.rollback()
+        raise HTTPException(409, str(error)) from error
+    except UserError as error:
+        session.rollback()
+        raise HTTPException(422, str(error)) from error
+    session.commit()
 
 
 @router.post("/api/rooms/{room_id}/tokens", response_model=JoinGrant, status_code=201, tags=["rooms"])

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from roomcast.db import migrate, session_scope
 from roomcast.errors import UserError
 from roomcast.settings import get_settings
+from roomcast.text import Line, Prose, check_text
 
 app = typer.Typer(help="roomcast: live audio rooms that become podcast episodes.", no_args_is_help=True, add_completion=False)
 show_app = typer.Typer(help="Create and list shows (podcasts).", no_args_is_help=True)
@@ -47,6 +48,17 @@ FINAL_STATUSES = {"published", "review", "failed", "unpublished"}
 def fail(message: str, code: int = 2) -> NoReturn:
     stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _text(kind):  # type: ignore[no-untyped-def]
+    """An option's callback: the text cleaned and checked by the one rule of ``roomcast.text``,
+    as the API's models do; what breaks it is one error line naming the option."""
+    def check(param: typer.CallbackParam, value: str | None) -> str | None:
+        try:
+            return check_text(kind, value)
+        except ValueError as error:
+            fail(f"--{param.name.replace('_', '-')}: {error}")
+    return check
 
 
 @contextmanager
@@ -122,11 +134,11 @@ def worker(
         fail(str(error))
 
 
-Category = Annotated[str | None, typer.Option(help="Apple Podcasts category, e.g. 'Science'.")]
-Subcategory = Annotated[str | None, typer.Option(help="Apple Podcasts sub-category, e.g. 'Astronomy'.")]
+Category = Annotated[str | None, typer.Option(help="Apple Podcasts category, e.g. 'Science'.", callback=_text(Line(64)))]
+Subcategory = Annotated[str | None, typer.Option(help="Apple Podcasts sub-category, e.g. 'Astronomy'.", callback=_text(Line(64)))]
 Explicit = Annotated[bool | None, typer.Option("--explicit/--clean", help="Whether episodes are explicit.")]
-OwnerName = Annotated[str | None, typer.Option(help="Owner's name (itunes:owner).")]
-OwnerEmail = Annotated[str | None, typer.Option(help="Owner's e-mail (itunes:owner, podcast:locked).")]
+OwnerName = Annotated[str | None, typer.Option(help="Owner's name (itunes:owner).", callback=_text(Line(255)))]
+OwnerEmail = Annotated[str | None, typer.Option(help="Owner's e-mail (itunes:owner, podcast:locked).", callback=_text(Line(255)))]
 Review = Annotated[bool | None, typer.Option("--review/--auto-publish", help="Hold new episodes for review, or publish them at once.")]
 Private = Annotated[bool | None, typer.Option("--private/--public", help="Private: only subscribers with their own feed URL.")]
 Image = Annotated[Path | None, typer.Option(help="Artwork, PNG or JPEG, square, 1400-3000 px.")]
@@ -151,10 +163,10 @@ def _show_settings(title, author, language, description, category, subcategory, 
 @show_app.command("create")
 def show_create(
     slug: Annotated[str, typer.Argument(help="Short name used in URLs, e.g. 'night-owls'.")],
-    title: Annotated[str, typer.Option(help="The show's title.")],
-    author: Annotated[str | None, typer.Option(help="Author shown in podcast apps.")] = None,
+    title: Annotated[str, typer.Option(help="The show's title.", callback=_text(Line(255, 1)))],
+    author: Annotated[str | None, typer.Option(help="Author shown in podcast apps.", callback=_text(Line(255)))] = None,
     language: Annotated[str, typer.Option(help="Language code, e.g. en, fr, es, nl.")] = "en",
-    description: Annotated[str, typer.Option(help="What the show is about.")] = "",
+    description: Annotated[str, typer.Option(help="What the show is about.", callback=_text(Prose()))] = "",
     image: Image = None,
     category: Category = None,
     subcategory: Subcategory = None,
@@ -178,10 +190,10 @@ def show_create(
 @show_app.command("update")
 def show_update(
     slug: Annotated[str, typer.Argument(help="The show.")],
-    title: Annotated[str | None, typer.Option(help="The show's title.")] = None,
-    author: Annotated[str | None, typer.Option(help="Author shown in podcast apps.")] = None,
+    title: Annotated[str | None, typer.Option(help="The show's title.", callback=_text(Line(255, 1)))] = None,
+    author: Annotated[str | None, typer.Option(help="Author shown in podcast apps.", callback=_text(Line(255)))] = None,
     language: Annotated[str | None, typer.Option(help="Language code.")] = None,
-    description: Annotated[str | None, typer.Option(help="What the show is about.")] = None,
+    description: Annotated[str | None, typer.Option(help="What the show is about.", callback=_text(Prose()))] = None,
     image: Image = None,
     category: Category = None,
     subcategory: Subcategory = None,
@@ -241,9 +253,9 @@ def show_list() -> None:
 @app.command("import")
 def import_(
     slug: Annotated[str, typer.Argument(help="The show the episode belongs to.")],
-    title: Annotated[str, typer.Option(help="The episode's title.")],
+    title: Annotated[str, typer.Option(help="The episode's title.", callback=_text(Line(255, 1)))],
     track: Annotated[list[str], typer.Option(help="NAME=PATH: one audio file per speaker, all starting together.")],
-    description: Annotated[str, typer.Option(help="Show notes.")] = "",
+    description: Annotated[str, typer.Option(help="Show notes.", callback=_text(Prose()))] = "",
     marker: Annotated[list[str] | None, typer.Option(help="TIME=TITLE: a new topic there (a chapter).")] = None,
     clip: Annotated[list[str] | None, typer.Option(help="TIME+SECONDS[=TITLE]: a soundbite.")] = None,
     off_record: Annotated[list[str] | None, typer.Option(help="START-END: cut from the audio, transcript and search.")] = None,
@@ -406,7 +418,7 @@ def token_creator(
 @feed_token_app.command("create")
 def feed_token_create(
     slug: Annotated[str, typer.Argument(help="The show.")],
-    label: Annotated[str, typer.Option(help="Who this feed URL is for.")],
+    label: Annotated[str, typer.Option(help="Who this feed URL is for.", callback=_text(Line(255, 1)))],
 ) -> None:
     """Make a subscriber's personal feed URL (shown once)."""
     from feeds.feed_tokens import create_feed_token
@@ -493,8 +505,8 @@ def episode_unpublish(episode: Annotated[int, typer.Argument(help="Episode id.")
 @episode_app.command("edit")
 def episode_edit(
     episode: Annotated[int, typer.Argument(help="Episode id.")],
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
-    description: Annotated[str | None, typer.Option(help="New show notes.")] = None,
+    title: Annotated[str | None, typer.Option(help="New title.", callback=_text(Line(255, 1)))] = None,
+    description: Annotated[str | None, typer.Option(help="New show notes.", callback=_text(Prose()))] = None,
 ) -> None:
     """Change an episode's title or show notes."""
     from feeds.episodes import edit
@@ -505,9 +517,9 @@ def episode_edit(
 @room_app.command("schedule")
 def room_schedule(
     slug: Annotated[str, typer.Argument(help="The show.")],
-    title: Annotated[str, typer.Option(help="The room's title.")],
+    title: Annotated[str, typer.Option(help="The room's title.", callback=_text(Line(255, 1)))],
     start: Annotated[str, typer.Option(help="Start time, ISO 8601, e.g. 2026-12-01T19:00:00+01:00.")],
-    description: Annotated[str, typer.Option(help="What it is about.")] = "",
+    description: Annotated[str, typer.Option(help="What it is about.", callback=_text(Prose()))] = "",
     access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
 ) -> None:
     """Schedule a room; the show's feed announces it as a pending live item."""
@@ -533,10 +545,10 @@ def room_schedule(
 @room_app.command("open")
 def room_open(
     slug: Annotated[str, typer.Argument(help="The show.")],
-    title: Annotated[str, typer.Option(help="The room's title.")],
-    description: Annotated[str, typer.Option(help="What it is about.")] = "",
+    title: Annotated[str, typer.Option(help="The room's title.", callback=_text(Line(255, 1)))],
+    description: Annotated[str, typer.Option(help="What it is about.", callback=_text(Prose()))] = "",
     access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
-    host_name: Annotated[str, typer.Option(help="The host's display name.")] = "Host",
+    host_name: Annotated[str, typer.Option(help="The host's display name.", callback=_text(Line(80, 1)))] = "Host",
 ) -> None:
     """Open a room now: prints its page and the host's personal join link."""
     from live.rooms import host_link, open_room
@@ -548,11 +560,58 @@ def room_open(
     typer.echo(f"host link (keep it private): {link}")
 
 
+@room_app.command("update")
+def room_update(
+    room_id: Annotated[int, typer.Argument(help="The room.")],
+    title: Annotated[str | None, typer.Option(help="The room's title.", callback=_text(Line(255, 1)))] = None,
+    description: Annotated[str | None, typer.Option(help="What it is about.", callback=_text(Prose()))] = None,
+    start: Annotated[str | None, typer.Option(help="A scheduled room's new start, ISO 8601 (no offset: local time).")] = None,
+    access: Annotated[str | None, typer.Option(help="A scheduled room: open, closed or private.")] = None,
+) -> None:
+    """Correct a scheduled or live room; its feed item follows at once."""
+    from datetime import datetime
+
+    from live.rooms import update_room
+
+    moment = None
+    if start is not None:
+        try:
+            moment = datetime.fromisoformat(start)
+        except ValueError:
+            fail(f"--start {start!r}: not an ISO 8601 time such as 2026-12-01T19:00:00+01:00")
+        moment = moment if moment.tzinfo else moment.astimezone()  # as `room schedule` reads it
+    with command_session() as session:
+        room = _find_room(session, room_id)
+        update_room(room, title, description, moment, None if access is None else _access(access))
+        status = room.status.value
+    typer.echo(f"room {room_id} updated ({status})")
+
+
+@room_app.command("cancel")
+def room_cancel(room_id: Annotated[int, typer.Argument(help="The room.")]) -> None:
+    """Cancel a scheduled room: it leaves the show's feed and its links stop opening it."""
+    from live.rooms import cancel_room
+
+    with command_session() as session:
+        cancel_room(session, _find_room(session, room_id))
+    typer.echo(f"room {room_id} cancelled")
+
+
+def _find_room(session, room_id: int):  # type: ignore[no-untyped-def]
+    from roomcast.errors import NotFound
+    from roomcast.models import Room
+
+    room = session.get(Room, room_id)
+    if room is None:
+        raise NotFound(f"no room {room_id}")
+    return room
+
+
 @token_app.command("join")
 def token_join(
     room_id: Annotated[int, typer.Argument(help="The room.")],
     identity: Annotated[str, typer.Option(help="Who: a stable id such as an e-mail address or handle.")],
-    name: Annotated[str, typer.Option(help="The name shown in the room.")],
+    name: Annotated[str, typer.Option(help="The name shown in the room.", callback=_text(Line(80, 1)))],
     role: Annotated[str, typer.Option(help="The highest role allowed: host, moderator, speaker or listener.")] = "listener",
     hours: Annotated[float | None, typer.Option(help="Hours until it expires.")] = None,
 ) -> None:
