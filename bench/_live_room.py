@@ -95,6 +95,8 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
     Returns the seconds from the room's end to the last track finished, and the follower's
     largest lag behind the room (audio not yet transcribed, on the speaker furthest behind).
     """
+    from postprod import envelopes
+    from postprod.crosstalk import TrackLevels, decide
     from postprod.track_progress import TrackProgress, Tails, advance
 
     tails = Tails()
@@ -135,19 +137,29 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
                     with segment.lock:
                         segment.progress = advance(segment.path, segment.progress, language, final=segment.closed,
                                                    tails=tails)
+                        envelopes.extend(segment.path, key(segment), final=segment.closed)
                     if not segment.closed:
                         lag[0] = max(lag[0], room_time() - segment.start_s - segment.progress.done_s)
             time.sleep(every_s / speed)
 
+    def key(segment: Segment) -> str:
+        return f"bench/live/{segment.path.stem}.npy"
+
     def finish(segment: Segment) -> None:
         with segment.lock:
-            segment.progress = advance(segment.path, segment.progress, language, final=True, tails=tails)
+            segment.progress = advance(segment.path, segment.progress, language, final=True, tails=tails,
+                                       own=own.get(segment.path))
 
     threads = [threading.Thread(target=grow), threading.Thread(target=follow)]
     for thread in threads:
         thread.start()
     ended.wait()
     room_end = time.monotonic()
+    # As the pipeline does at the end (postprod.decide_crosstalk): the last levels, then the decision.
+    with ThreadPoolExecutor(workers) as pool:
+        levels = list(pool.map(lambda s: envelopes.extend(s.path, key(s), final=True), segments))
+    decided = decide([TrackLevels(n, s.speaker, s.start_s, lv) for n, (s, lv) in enumerate(zip(segments, levels))])
+    own = {s.path: decided[n] for n, s in enumerate(segments)}
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(finish, [s for s in segments if not s.progress.final]))
     ready = time.monotonic() - room_end

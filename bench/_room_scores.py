@@ -97,3 +97,48 @@ def room_figures(scores: list[RoomScore]) -> dict:
     if clean is not None:
         figures["wer_room_clean"] = clean.wer
     return figures
+
+
+NAMES_SCRIPT = [  # (speaker, line): a room that says the show's and its people's names
+    (0, "Welcome back to Night Owls, the show for people who stay up late."),
+    (0, "I am Ann Host, and tonight Bob Ferreira is here with me."),
+    (1, "Thank you Ann Host. It is good to be on Night Owls again."),
+    (0, "Our first topic tonight is Telescopes at Midnight."),
+]
+NAMES = ("Night Owls", "Ann Host", "Bob Ferreira", "Telescopes at Midnight")
+
+
+def name_accuracy(work: Path) -> float:
+    """Share of the names said (show, people, the topic marked) that the published transcript spells right."""
+    import numpy as np
+
+    from bench._speech import RATE, speak, write_opus
+    from bench.asr import normalise
+
+    data_dir, folder = work / "names-data", work / "names"
+    folder.mkdir(parents=True, exist_ok=True)
+    voices = ("en-us", "en-gb")
+    tracks = [np.zeros(RATE, np.float32) for _ in voices]
+    topic_at = 0.0
+    for speaker, line in NAMES_SCRIPT:
+        clip = speak(line, voices[speaker]) * np.float32(0.5)
+        if "topic" in line:
+            topic_at = tracks[speaker].size / RATE
+        for number in range(len(tracks)):
+            tracks[number] = np.concatenate([tracks[number], clip if number == speaker else np.zeros_like(clip),
+                                             np.zeros(RATE // 2, np.float32)])
+    paths = []
+    for number, samples in enumerate(tracks):
+        paths.append(folder / f"{number}.ogg")
+        write_opus(paths[-1], samples)
+    roomcast(data_dir, "show", "create", "night-owls", "--title", "Night Owls", "--author", "Ann Host", "--language", "en")
+    args = ["--track", f"Ann Host={paths[0]}", "--track", f"Bob Ferreira={paths[1]}",
+            "--marker", f"{topic_at:.1f}=Telescopes at Midnight"]
+    view = json.loads(roomcast(data_dir, "import", "night-owls", "--title", "Episode 1", *args, "--wait", "--json").splitlines()[-1])
+    with sqlite3.connect(data_dir / "roomcast.sqlite3") as db:
+        text = normalise(" ".join(t for (t,) in db.execute("SELECT text FROM transcript_segments WHERE episode_id = ?",
+                                                           (view["id"],))))
+    said = [name for _, line in NAMES_SCRIPT for name in NAMES if name in line]
+    heard = {name: text.count(normalise(name)) for name in NAMES}
+    right = sum(min(heard[name], said.count(name)) for name in set(said))
+    return round(right / len(said), 3)

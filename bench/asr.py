@@ -1,7 +1,7 @@
 """Transcription accuracy and cost on real speech, and speaker attribution on a generated room.
 
     python -m bench.asr [--eval-dir ../shared/eval/asr-dev] [--languages en,fr,es]
-                        [--live-minutes 60] [--live-speed 4]
+                        [--live-minutes 60] [--live-speed 4] [--rooms clean,bleed-20,...,echo]
 
 Word error rate per language over the FLEURS clips (and JFK) in the eval set, both sides
 normalised (lower case; punctuation and hyphens to spaces; word-internal apostrophes kept),
@@ -11,9 +11,14 @@ in the same run the anchor: that model on each whole clip with faster-whisper's 
 speech per model. On a generated four-speaker room: words that land in a speaker's transcript
 outside that speaker's own turns. And a one-hour, four-speaker room replayed faster than real
 time while live transcription follows it (bench._live_room): seconds from its end until
-every track is transcribed. Last line: JSON with wer_en, wer_fr, wer_es, anchor_wer_*,
+every track is transcribed. Rooms of the eval set's real English speech with known turns
+(bench._rooms: clean; bleed at -20, -30, -40, -50 dB, 10-40 ms late; an echo at -15 dB,
+150-300 ms late; three overlaps and two long silences in each) through the real import
+pipeline (bench._room_scores). Last line: JSON with wer_en, wer_fr, wer_es, anchor_wer_*,
 cpu_s_per_speech_s (the English default, tiny.en), cpu_s_per_speech_s_base,
-misattributed_words, ready_after_end_s.
+misattributed_words, ready_after_end_s, misattributed_words_bleed (all bleed and echo rooms),
+wer_room_clean, wer_room_bleed_max, invented_words (all rooms), per room its figures, and
+name_accuracy (a room that says the show's and its people's names, imported as that show).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ import tempfile
 from pathlib import Path
 
 import jiwer
+
+from bench._room_scores import name_accuracy, room_figures, score_rooms
+from bench._rooms import CASES
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "asr-dev"
 _PUNCTUATION = re.compile(r"[^\w\s']|_|(?<!\w)'|'(?!\w)")
@@ -108,6 +116,7 @@ def main() -> None:
     parser.add_argument("--live-minutes", type=float, default=60.0)
     parser.add_argument("--live-speakers", type=int, default=4)
     parser.add_argument("--live-speed", type=float, default=4.0, help="times faster than real time")
+    parser.add_argument("--rooms", default=",".join(CASES), help="which rooms of real speech to score")
     args = parser.parse_args()
     if not (args.eval_dir / "manifest.tsv").is_file():
         sys.exit(f"no eval set at {args.eval_dir} (expected manifest.tsv)")
@@ -132,6 +141,9 @@ def main() -> None:
         figures[f"anchor_cpu_s_per_speech_s{suffix}"] = round(anchor_cpu[model] / speech[model], 4)
     figures.update(clips=len(clips), speech_s=round(sum(speech.values()), 1),
                    misattributed_words=misattributed_words(work))
+    manifest = load_manifest(args.eval_dir)
+    figures.update(room_figures(score_rooms(work, args.eval_dir, manifest, [r for r in args.rooms.split(",") if r])))
+    figures["name_accuracy"] = name_accuracy(work)
     figures.update(simulate(work, args.live_minutes, args.live_speakers, args.live_speed))
     print(json.dumps(figures))
 

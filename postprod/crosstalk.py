@@ -25,6 +25,7 @@ costs little next to decoding, and the archive is never changed: the decision is
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,37 @@ class Coupling:
     lag: int
     gains: np.ndarray  # power ratio per band
     correlation: float
+
+
+@dataclass(frozen=True)
+class TrackLevels:
+    """A track's envelope (postprod.envelopes), whose it is and where it starts on the room clock."""
+
+    track_id: int
+    person: int | None
+    offset_s: float
+    levels: np.ndarray
+
+
+def decide(tracks: list[TrackLevels]) -> dict[int, list[tuple[float, float]]]:
+    """Each track's own-speech spans in track seconds. A person's tracks (capture's segments) are
+    one voice: they are never each other's bleed."""
+    by_person: dict[object, list[TrackLevels]] = {}
+    for track in tracks:
+        by_person.setdefault(track.person if track.person is not None else f"track {track.track_id}", []).append(track)
+    voices, placed = [], {}
+    for number, own in enumerate(by_person.values()):
+        first = min(round(t.offset_s / FRAME_S) for t in own)
+        end = max(round(t.offset_s / FRAME_S) + t.levels.shape[0] for t in own)
+        combined = np.full((end - first, own[0].levels.shape[1]), np.nan, np.float16)
+        for track in own:
+            at = round(track.offset_s / FRAME_S) - first
+            combined[at : at + track.levels.shape[0]] = track.levels
+            placed[track.track_id] = (number, at)
+        voices.append(Voice(number, first, combined))
+    masks = own_speech(voices)
+    return {track.track_id: spans(masks[placed[track.track_id][0]][placed[track.track_id][1]:][: track.levels.shape[0]])
+            for track in tracks}
 
 
 def own_speech(voices: list[Voice]) -> dict[int, np.ndarray]:
@@ -198,9 +230,10 @@ def gate_gain(start_s: float, count: int, rate: int, own: list[tuple[float, floa
     gain = np.full(count, floor, np.float32)
     fade = max(1, int(fade_s * rate))
     end_s = start_s + count / rate
-    for a, b in own:
-        if b <= start_s - fade_s or a >= end_s + fade_s:
-            continue
+    ends = [b for _, b in own]  # spans are sorted and disjoint: only those near this block matter
+    for a, b in own[bisect.bisect_left(ends, start_s - fade_s):]:
+        if a >= end_s + fade_s:
+            break
         first, last = round((a - start_s) * rate), round((b - start_s) * rate)
         lo, hi = max(0, first - fade), min(count, last + fade)
         index = np.arange(lo, hi)

@@ -12,7 +12,6 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import delete, select
 
 from postprod import envelopes
@@ -22,9 +21,8 @@ from postprod.render import M4A, MP3, RenderOptions, TrackInput, render
 from postprod.tags import EpisodeTags, tag_m4a, tag_mp3
 from postprod.transcript import FORMATS, merge, onto_episode
 from postprod.track_progress import advance, live_tails, load_progress, progress_key
-from postprod.crosstalk import Voice, own_speech, spans
-from postprod.envelopes import FRAME_S
-from postprod.transcription import Utterance
+from postprod.crosstalk import TrackLevels, decide
+from postprod.transcription import Utterance, vocabulary
 from postprod.waveform import to_waveform_json, write_png
 from roomcast.timemap import TimeMap, off_record_spans
 from roomcast.celery_app import celery_app
@@ -62,6 +60,13 @@ def _track_sources(room_id: int) -> list[TrackSource]:
         ]
 
 
+def room_vocabulary(room: Room) -> str | None:
+    """The words this room's transcript must spell right: show, people on its tracks, topics marked."""
+    speakers = [t.participant.display_name for t in room.tracks]
+    topics = [str(e.data.get("title") or "") for e in room.events if e.kind == MARKER]
+    return vocabulary(room.show.title, room.title, *speakers, *topics)
+
+
 def own_speech_key(room_id: int) -> str:
     return f"rooms/{room_id}/crosstalk/own-speech.json"
 
@@ -88,34 +93,9 @@ def decide_crosstalk(room_id: int) -> None:
             except Exception as error:  # noqa: BLE001 - an unreadable track is left whole; the others are decided
                 step.warn(f"{source.speaker}: no crosstalk decision ({error})")
             step.progress((number + 1) / (len(sources) + 1))
-        voices, placed = _voices(sources, levels)
-        masks = own_speech(voices)
-        decided = {}
-        for source in sources:
-            if source.track_id in levels:
-                first = placed[source.track_id]
-                whole = masks[source.participant_id][first : first + levels[source.track_id].shape[0]]
-                decided[source.track_id] = spans(whole)
+        decided = decide([TrackLevels(s.track_id, s.participant_id, s.offset_s, levels[s.track_id])
+                          for s in sources if s.track_id in levels])
         get_media_store().write_text(own_speech_key(room_id), json.dumps(decided))
-
-
-def _voices(sources: list[TrackSource], levels: dict[int, np.ndarray]) -> tuple[list[Voice], dict[int, int]]:
-    """One voice per participant (their segments laid on the room clock); where each track lies in it."""
-    by_person: dict[int, list[TrackSource]] = {}
-    for source in sources:
-        if source.track_id in levels:
-            by_person.setdefault(source.participant_id, []).append(source)
-    voices, placed = [], {}
-    for person, tracks in by_person.items():
-        first = min(round(t.offset_s / FRAME_S) for t in tracks)
-        end = max(round(t.offset_s / FRAME_S) + levels[t.track_id].shape[0] for t in tracks)
-        combined = np.full((end - first, envelopes.BANDS), np.nan, np.float16)
-        for track in tracks:
-            at = round(track.offset_s / FRAME_S) - first
-            combined[at : at + levels[track.track_id].shape[0]] = levels[track.track_id]
-            placed[track.track_id] = at
-        voices.append(Voice(person, first, combined))
-    return voices, placed
 
 
 @celery_app.task(name="postprod.transcribe_track", base=RoomTask)
@@ -129,9 +109,10 @@ def transcribe_track(room_id: int, track_id: int) -> None:
             track = session.get(Track, track_id)
             speaker, path, duration = track.participant.display_name, store.path(track.media_key), track.duration_s
             language = _episode_for(session, room_id).language
+            hotwords = room_vocabulary(track.room)
         progress = load_progress(room_id, track_id)
         own = load_own_speech(room_id).get(track_id)
-        progress = advance(path, progress, language, final=True, tails=live_tails, own=own,
+        progress = advance(path, progress, language, final=True, tails=live_tails, own=own, hotwords=hotwords,
                            on_progress=lambda done_s: step.progress(min(1.0, done_s / max(duration, 1.0))))
         for warning in progress.warnings:
             step.warn(f"{speaker}: {warning}")
@@ -154,7 +135,7 @@ def follow_room(room_id: int) -> None:
         room = session.get(Room, room_id)
         if room is None or room.status != RoomStatus.live:
             return
-        language = room.show.language
+        language, hotwords = room.show.language, room_vocabulary(room)
         tracks = [(t.id, t.media_key, t.duration_s > 0) for t in room.tracks if t.transcript_key is None]
     store = get_media_store()
     for track_id, media_key, closed in tracks:
@@ -162,7 +143,8 @@ def follow_room(room_id: int) -> None:
         if progress.final:
             continue
         try:  # a segment capture has closed is finished now; an open one up to its last whole turn
-            progress = advance(store.path(media_key), progress, language, final=closed, tails=live_tails)
+            progress = advance(store.path(media_key), progress, language, final=closed, tails=live_tails,
+                               hotwords=hotwords)
         except Exception:  # noqa: BLE001 - live transcription must not stop for one track
             log.exception("live transcription of room %s, track %s", room_id, track_id)
             continue

@@ -117,11 +117,12 @@ live_tails = Tails()  # this worker process's: follow_room's rounds share it
 
 def advance(path: Path, progress: TrackProgress, language: str | None, final: bool,
             on_progress: Callable[[float], None] | None = None, tails: Tails | None = None,
-            own: list[tuple[float, float]] | None = None) -> TrackProgress:
+            own: list[tuple[float, float]] | None = None, hotwords: str | None = None) -> TrackProgress:
     """Transcribe the turns that are over since ``progress.done_s`` (with ``final``: all of them).
 
     ``own``: the spans (track seconds) where the track carries its own speaker (postprod.crosstalk);
     the rest is silenced before the VAD and Whisper hear it. None: the whole track is its own.
+    ``hotwords``: the show's own words, spelled as the show spells them (transcription.vocabulary).
     """
     read = tails.read if tails else read_excerpt
     if not knows_language(language):
@@ -147,7 +148,7 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
         if finishing or worth_a_window(ready, excerpt.samples.size):
             quiet_from, quiet_until = _quiet_bounds(progress, excerpt, spans[len(newly):])
             progress.utterances += transcribe_turns(samples, ready, excerpt.start_s, language,
-                                                    quiet_from, quiet_until)
+                                                    quiet_from, quiet_until, hotwords)
             progress.pending = []
         else:
             progress.pending = [(_seconds(a, excerpt), _seconds(b, excerpt)) for a, b in ready]
@@ -224,6 +225,6 @@ def next_start(excerpt: Excerpt, spans: list[tuple[int, int]], newly: list[tuple
     return _seconds(edge, excerpt)
 
 
-def transcribe_file(path: Path, language: str | None) -> list[Utterance]:
+def transcribe_file(path: Path, language: str | None, hotwords: str | None = None) -> list[Utterance]:
     """A whole file at once (tests, benchmarks, imports): the final round from the start."""
-    return advance(path, TrackProgress(), language, final=True).utterances
+    return advance(path, TrackProgress(), language, final=True, hotwords=hotwords).utterances

@@ -46,7 +46,7 @@ MAX_WORD_S = 1.0  # a longer "word" is Whisper's alignment stretched over speech
 NO_SPEECH_PROB, LOW_LOGPROB = 0.6, -1.0  # Whisper's own rule for a segment that is not speech
 MAX_COMPRESSION_RATIO = 2.4  # Whisper's own threshold for repetitive output
 MAX_WORDS_PER_S, RATE_MIN_WORDS = 8.0, 8  # people say 2-4 words a second, 6 when hurried
-LOOP_REPEATS = 4  # an n-gram said this many times in a row (1 <= n <= 4) is a loop
+LOOP_REPEATS, LOOP_MAX_N = 4, 8  # an n-gram (n <= 8) said 4 times in a row is a loop
 STACKED_WORDS = 4  # this many words on one timestamp were never aligned to speech
 SPEECH_TOLERANCE_S = 0.3  # a word's middle may lie this far outside its turn's VAD speech
 RETRY_OPTIONS = {"repetition_penalty": 1.3, "no_repeat_ngram_size": 3}
@@ -159,12 +159,12 @@ def _sec(value: float) -> float:
 
 def transcribe_turns(
     samples: np.ndarray, spans: list[tuple[int, int]], offset_s: float, language: str | None,
-    quiet_from: int = 0, quiet_until: int | None = None,
+    quiet_from: int = 0, quiet_until: int | None = None, hotwords: str | None = None,
 ) -> list[Utterance]:
     """Transcribe the given turns of 16 kHz mono ``samples``; times are ``offset_s`` + seconds.
 
     Other speech may lie before ``quiet_from`` and from ``quiet_until`` on (samples): windows
-    take no context from there."""
+    take no context from there. ``hotwords``: the show's own words (see vocabulary)."""
     if not spans:
         return []
     name = model_for_language(language)
@@ -175,7 +175,7 @@ def transcribe_turns(
         speech_end = (pieces[-1].at + pieces[-1].speech[1] - pieces[-1].source) / ASR_RATE
         first, after = 0, -1.0  # a retry keeps only words starting after ``after`` (pack seconds)
         for _attempt in range(1 + TAIL_RETRIES):
-            heard = _words_after(_transcribe(get_model(name), audio[first:], first / ASR_RATE, code), after)
+            heard = _words_after(_transcribe(get_model(name), audio[first:], first / ASR_RATE, code, hotwords), after)
             utterances += _unpack(heard, pieces, offset_s)
             last_word = next((u.words[-1] for u in reversed(heard) if u.words), None)
             # Whisper sometimes ends a window early: its last timestamp, and its last word, stretch
@@ -242,16 +242,17 @@ def _words_after(utterances: list[Utterance], after: float) -> list[Utterance]:
     return kept
 
 
-def _transcribe(model: WhisperModel, audio: np.ndarray, offset: float, code: str | None) -> list[Utterance]:
+def _transcribe(model: WhisperModel, audio: np.ndarray, offset: float, code: str | None,
+                hotwords: str | None = None) -> list[Utterance]:
     """Decode a window; one with invented text in it is decoded again, and what still is, dropped."""
-    heard = _decode(model, audio, offset, code)
+    heard = _decode(model, audio, offset, code, hotwords=hotwords)
     if any(invented for _, invented in heard):
-        heard = _decode(model, audio, offset, code, **RETRY_OPTIONS)
-    return [utterance for utterance, invented in heard if not invented]
+        heard = _decode(model, audio, offset, code, hotwords=hotwords, **RETRY_OPTIONS)
+    return [utterance for utterance, invented in heard if not invented and not echoes_prompt(utterance, hotwords)]
 
 
 def _decode(model: WhisperModel, audio: np.ndarray, offset: float, code: str | None,
-            **options: float) -> list[tuple[Utterance, bool]]:
+            **options: object) -> list[tuple[Utterance, bool]]:
     segments, info = model.transcribe(
         audio, language=code, beam_size=get_settings().whisper_beam_size, vad_filter=False,
         word_timestamps=True, temperature=0.0, **options,  # deterministic: one recording, one transcript
@@ -284,12 +285,44 @@ def invented(utterance: Utterance, compression_ratio: float) -> bool:
     return any(starts.count(at) >= STACKED_WORDS for at in set(starts))
 
 
+def echoes_prompt(utterance: Utterance, hotwords: str | None) -> bool:
+    """Whisper writing out its prompt instead of the audio: a segment made only of the vocabulary's
+    phrases ("Speaker 1, Speaker 2, Speaker" in place of a turn's last word, seen on a bench room)."""
+    if not hotwords:
+        return False
+    phrases = {_plain(p) for p in hotwords.split(",") if _plain(p)}
+    text = _plain(utterance.text)
+    if not text:
+        return False
+    for phrase in sorted(phrases, key=len, reverse=True):
+        text = text.replace(phrase, " ")
+    vocabulary_words = {word for phrase in phrases for word in phrase.split()}
+    return all(word in vocabulary_words for word in text.split())  # what is left: a phrase cut short
+
+
+def _plain(text: str) -> str:
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
 def has_loop(tokens: list[str]) -> bool:
-    """An n-gram (n from 1 to 4) repeated LOOP_REPEATS times in a row."""
+    """An n-gram (n up to LOOP_MAX_N) repeated LOOP_REPEATS times in a row."""
     words = ["".join(ch for ch in t.lower() if ch.isalnum()) for t in tokens]
-    for n in range(1, 5):
+    for n in range(1, LOOP_MAX_N + 1):
         for start in range(0, len(words) - n * LOOP_REPEATS + 1):
             gram = words[start : start + n]
             if all(words[start + k * n : start + (k + 1) * n] == gram for k in range(1, LOOP_REPEATS)):
                 return True
     return False
+
+
+def vocabulary(*phrases: str | None, limit: int = 60) -> str | None:
+    """The show's own words for Whisper's prompt (faster-whisper's ``hotwords``): the show's title,
+    the speakers' names, the topics marked. Without them tiny.en wrote "Night Owls" as "eye
+    towels". Duplicates go; the list is cut at ``limit`` words (well inside the prompt's room)."""
+    seen: dict[str, str] = {}
+    for phrase in phrases:
+        cleaned = " ".join((phrase or "").split())
+        if cleaned:
+            seen.setdefault(cleaned.lower(), cleaned)
+    words = ", ".join(seen.values()).split()
+    return " ".join(words[:limit]) or None

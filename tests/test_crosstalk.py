@@ -1,0 +1,115 @@
+"""Crosstalk: a word lands on a track only if that track's speaker said it.
+
+Rooms of real speech (the eval set's English clips, bench._rooms) whose tracks carry each
+other at a known level and delay: the decision alone (fast), then whole rooms through the real
+import pipeline (a real worker, the real Whisper model), and the mix.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench._rooms import SPEAKERS, build, load_clips
+from bench.asr import DEFAULT_EVAL_DIR, load_manifest, normalise
+from postprod.crosstalk import TrackLevels, decide, gate_gain
+from postprod.envelopes import FRAME_S, band_levels
+from postprod.render import BLEED_GATE_DB, RATE, DecodedAudio, mix_reader
+from roomcast.audio import read_excerpt
+from roomcast.timemap import TimeMap
+from tests.conftest import Roomcast
+
+pytestmark = pytest.mark.skipif(not (DEFAULT_EVAL_DIR / "manifest.tsv").is_file(),
+                                reason=f"the eval set of real speech is not at {DEFAULT_EVAL_DIR}")
+
+
+@pytest.fixture(scope="module")
+def clips() -> list[tuple[np.ndarray, str]]:
+    return load_clips(DEFAULT_EVAL_DIR, load_manifest(DEFAULT_EVAL_DIR))[:7]  # three overlaps, one long silence
+
+
+def own_frames(room, speaker: int, frames: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    truth = np.zeros(frames, bool)
+    for turn in room.turns:
+        if turn.speaker == speaker:
+            truth[int(turn.start_s / FRAME_S) : int(turn.end_s / FRAME_S)] = True
+    return truth
+
+
+@pytest.mark.parametrize("case", ["clean", "bleed-20", "bleed-40", "echo"])
+def test_each_track_is_open_for_its_own_speech_and_closed_for_the_others(tmp_path: Path, clips, case: str) -> None:
+    room = build(tmp_path, clips, case)
+    levels = [band_levels(read_excerpt(path, 0.0, 600.0).samples) for path in room.paths]
+    decided = decide([TrackLevels(n, n, 0.0, lv) for n, lv in enumerate(levels)])
+    for speaker in range(SPEAKERS):
+        frames = levels[speaker].shape[0]
+        truth = own_frames(room, speaker, frames)
+        mask = np.zeros(frames, bool)
+        for a, b in decided[speaker]:
+            mask[round(a / FRAME_S) : round(b / FRAME_S)] = True
+        power = (10 ** (levels[speaker].astype(np.float64) / 10)).sum(axis=1)
+        loud = 10 * np.log10(power) > np.percentile(10 * np.log10(power), 10) + 15
+        # Nearly all of the speaker's own speech is kept, overlaps included...
+        assert (mask & truth & loud).sum() >= 0.95 * (truth & loud).sum(), f"speaker {speaker + 1} lost own speech"
+        # ... and what the track carries of the others, within 50 ms, is not.
+        assert (mask & ~truth & loud).sum() * FRAME_S <= 0.05, f"speaker {speaker + 1} kept the others' speech"
+
+
+def test_the_mix_turns_a_track_down_where_it_only_carries_the_others(tmp_path: Path) -> None:
+    """An echo of A on B's track (-15 dB, 200 ms late) is 30 dB quieter still in the mix."""
+    rng = np.random.default_rng(3)
+    voice_a = (rng.standard_normal(RATE * 4) * 0.1).astype(np.float32)
+    voice_a[RATE * 2 :] = 0  # A speaks for two seconds, then B (below) does
+    delay = int(0.2 * RATE)
+    echo = np.zeros_like(voice_a)
+    echo[delay:] = voice_a[:-delay] * np.float32(10 ** (-15 / 20))
+    voice_b = np.zeros_like(voice_a)
+    voice_b[int(RATE * 2.5) : RATE * 4] = (rng.standard_normal(int(RATE * 1.5)) * 0.1).astype(np.float32)
+    tracks = []
+    for number, samples in enumerate([voice_a, voice_b + echo]):
+        raw = tmp_path / f"{number}.raw"
+        samples.astype(np.float32).tofile(raw)
+        tracks.append((DecodedAudio(raw, samples.size, -20.0, np.zeros(0)), 0.0, 1.0))
+    own = [[(0.0, 2.0)], [(2.5, 4.0)]]
+    mixed = mix_reader(tracks, own)(0, voice_a.size)
+    reference = np.zeros_like(voice_a)
+    reference[delay:] = voice_a[:-delay]
+    window = slice(delay, RATE * 2 + delay - int(0.05 * RATE))  # the echo's span, away from A's own fade
+    coefficient = float(np.dot(mixed[window], reference[window]) / np.dot(reference[window], reference[window]))
+    assert 20 * np.log10(abs(coefficient) + 1e-12) <= -15 + BLEED_GATE_DB + 1
+    # B's own speech passes untouched.
+    inside = slice(int(RATE * 2.6), RATE * 4 - int(0.05 * RATE))
+    np.testing.assert_allclose(mixed[inside], voice_b[inside], atol=1e-6)
+    assert gate_gain(0.0, 10, RATE, [(0.0, 1.0)], BLEED_GATE_DB).min() == pytest.approx(1.0)
+
+
+def published_words(roomcast: Roomcast, episode_id: int) -> tuple[TimeMap, list[tuple[int, dict]]]:
+    with sqlite3.connect(roomcast.data_dir / "roomcast.sqlite3") as db:
+        (time_map,) = db.execute("SELECT time_map FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+        rows = db.execute("SELECT speaker, words FROM transcript_segments WHERE episode_id = ?", (episode_id,)).fetchall()
+    mapping = TimeMap.from_json(json.loads(time_map) if isinstance(time_map, str) else time_map)
+    return mapping, [(int(speaker.split()[-1]) - 1, w) for speaker, payload in rows for w in json.loads(payload)]
+
+
+@pytest.mark.parametrize("case", ["bleed-30", "echo"])
+def test_a_room_with_bleed_publishes_no_word_on_the_wrong_speaker(tmp_path: Path, embedded: Roomcast, clips,
+                                                                  case: str) -> None:
+    room = build(tmp_path, clips, case)
+    embedded.run("show", "create", "crosstalk", "--title", "Crosstalk", "--author", "A. Host", check=True)
+    tracks = [arg for n, path in enumerate(room.paths) for arg in ("--track", f"Speaker {n + 1}={path}")]
+    episode = embedded.run_json("import", "crosstalk", "--title", case, *tracks, "--wait", timeout=900)
+    assert episode["status"] == "published"
+    mapping, words = published_words(embedded, episode["id"])
+    turns = [(t.speaker, mapping.to_episode(t.start_s) - 0.5, mapping.to_episode(t.end_s) + 0.5, t.text) for t in room.turns]
+    wrong = [(speaker, w["word"], w["start"]) for speaker, w in words
+             if not any(t[0] == speaker and t[1] <= w["start"] <= t[2] for t in turns)]
+    assert wrong == []
+    # Each speaker's own words are all there (tiny.en's own errors aside), overlaps included.
+    for speaker in range(SPEAKERS):
+        said = normalise(" ".join(t[3] for t in turns if t[0] == speaker)).split()
+        heard = set(normalise(" ".join(w["word"] for s, w in words if s == speaker)).split())
+        assert sum(word in heard for word in said) >= 0.8 * len(said), f"speaker {speaker + 1} lost words"
