@@ -16,9 +16,10 @@ source), the room's audio itself tells how the source reaches the victim:
 
 A frame of the victim is its own speaker's when, after taking away what the others predict
 (with a 6 dB margin, and the source's loudest moment within ±10 ms), most of its power is
-left, and it is well above its noise floor. Runs of own frames are joined across short gaps
-and held a little before and after (word onsets, trailing sounds), never over a frame that is
-bleed. Two people talking at once both stay: each track's own voice is far above what the
+left, and it is well above its noise floor; it is bleed when it is as loud but mostly
+explained. Only bleed (and 100 ms around it) is closed: runs of own frames are joined across
+short gaps and held a little before and after (word onsets, trailing sounds), never over a
+frame that is bleed, and quiet is never closed for being quiet. Two people talking at once both stay: each track's own voice is far above what the
 other's bleed predicts. Only levels are compared (see postprod.envelopes), so the decision
 costs little next to decoding, and the archive is never changed: the decision is a product.
 """
@@ -41,6 +42,7 @@ MARGIN_DB = 6.0  # what bleed explains, counted this much louder
 OWN_SHARE = 0.5  # an own frame: at least this share of its power is unexplained
 SPEECH_OVER_FLOOR_DB = 15.0
 FILL_S, BEFORE_S, HOLD_S, MIN_RUN_S = 0.3, 0.1, 0.25, 0.04
+NEAR_BLEED_S = 0.1  # the soft edges of bleed are closed with it
 BLOCK_S = 600.0  # couplings are estimated per ten minutes of room: people move, devices change
 
 
@@ -111,10 +113,10 @@ def own_speech(voices: list[Voice]) -> dict[int, np.ndarray]:
 
 def _room_power(voice: Voice, start: int, stop: int) -> np.ndarray:
     """Linear power per band for room frames [start, stop); NaN outside the voice's tracks."""
-    out = np.full((stop - start, voice.levels.shape[1]), np.nan, np.float64)
+    out = np.full((stop - start, voice.levels.shape[1]), np.nan, np.float32)  # fifty tracks: 290 MB a block
     a, b = max(start, voice.first), min(stop, voice.first + voice.levels.shape[0])
     if a < b:
-        out[a - start : b - start] = 10 ** (voice.levels[a - voice.first : b - voice.first].astype(np.float64) / 10)
+        out[a - start : b - start] = 10 ** (voice.levels[a - voice.first : b - voice.first].astype(np.float32) / 10)
     return out
 
 
@@ -123,7 +125,7 @@ def _decide(power: np.ndarray, lead: int) -> np.ndarray:
     present = ~np.isnan(power[:, :, 0])
     power = np.nan_to_num(power, nan=0.0)
     total = power.sum(axis=2)
-    level = 10 * np.log10(total + 1e-15)
+    level = 10 * np.log10(total.astype(np.float64) + 1e-15)
     floors = [np.percentile(level[v][present[v]], 10) if present[v].any() else 0.0 for v in range(len(power))]
     peaked = np.maximum(np.maximum(power, np.roll(power, 1, axis=1)), np.roll(power, -1, axis=1))
     couplings = {}
@@ -144,7 +146,15 @@ def _decide(power: np.ndarray, lead: int) -> np.ndarray:
         own = loud & (unexplained >= OWN_SHARE * total)
         speaking = np.stack([_smooth(own[v], np.zeros_like(own[v])) for v in range(len(power))])
     heard_bleed = loud & ~own
-    return np.stack([_smooth(own[v], heard_bleed[v]) for v in range(len(power))])[:, lead:]
+    return np.stack([_open(own[v], heard_bleed[v]) for v in range(len(power))])[:, lead:]
+
+
+def _open(own: np.ndarray, bleed: np.ndarray) -> np.ndarray:
+    """Where a track stays open: its own speech (held, see _smooth), and whatever is not near bleed.
+    Quiet is never closed for being quiet: a soft word, or a track with nobody else in the room."""
+    near = int(NEAR_BLEED_S / FRAME_S)
+    closed = np.convolve(bleed.astype(np.int32), np.ones(2 * near + 1, np.int32), mode="same") > 0
+    return _smooth(own, bleed) | ~closed
 
 
 def _dominant(level: np.ndarray, present: np.ndarray, source: int) -> np.ndarray:

@@ -55,8 +55,8 @@ def test_each_track_is_open_for_its_own_speech_and_closed_for_the_others(tmp_pat
         loud = 10 * np.log10(power) > np.percentile(10 * np.log10(power), 10) + 15
         # Nearly all of the speaker's own speech is kept, overlaps included...
         assert (mask & truth & loud).sum() >= 0.95 * (truth & loud).sum(), f"speaker {speaker + 1} lost own speech"
-        # ... and what the track carries of the others, within 50 ms, is not.
-        assert (mask & ~truth & loud).sum() * FRAME_S <= 0.05, f"speaker {speaker + 1} kept the others' speech"
+        # ... and what the track carries of the others is not, but for a tenth of a second at most.
+        assert (mask & ~truth & loud).sum() * FRAME_S <= 0.1, f"speaker {speaker + 1} kept the others' speech"
 
 
 def test_the_mix_turns_a_track_down_where_it_only_carries_the_others(tmp_path: Path) -> None:
