@@ -12,7 +12,7 @@ from sqlalchemy import select
 from roomcast.auth import CreatorClaims, room_of_creator
 from roomcast.models import EpisodeStatus, PipelineRun, RoomStatus, RunStatus, Track
 from roomcast.storage import get_media_store
-from roomcast.web import SessionDep
+from roomcast.web import RowId, SessionDep
 
 router = APIRouter(tags=["archive"])
 
@@ -37,7 +37,7 @@ class Archive(BaseModel):
 
 
 @router.get("/api/rooms/{room_id}/archive", response_model=Archive)
-def list_archive(room_id: int, session: SessionDep, claims: CreatorClaims) -> Archive:
+def list_archive(room_id: RowId, session: SessionDep, claims: CreatorClaims) -> Archive:
     """Every archived segment of the room, per speaker, with its place on the room's clock."""
     room = room_of_creator(session, room_id, claims)
     store = get_media_store()
@@ -54,7 +54,7 @@ def list_archive(room_id: int, session: SessionDep, claims: CreatorClaims) -> Ar
 
 
 @router.get("/api/rooms/{room_id}/archive/{track_id}", response_class=FileResponse)
-def download_segment(room_id: int, track_id: int, session: SessionDep, claims: CreatorClaims) -> FileResponse:
+def download_segment(room_id: RowId, track_id: RowId, session: SessionDep, claims: CreatorClaims) -> FileResponse:
     """One segment as recorded: Ogg/Opus, the speaker's packets untouched."""
     room = room_of_creator(session, room_id, claims)
     track = session.get(Track, track_id)
@@ -68,7 +68,7 @@ def download_segment(room_id: int, track_id: int, session: SessionDep, claims: C
 
 
 @router.delete("/api/rooms/{room_id}/archive", status_code=204)
-def delete_archive(room_id: int, session: SessionDep, claims: CreatorClaims) -> None:
+def delete_archive(room_id: RowId, session: SessionDep, claims: CreatorClaims) -> None:
     """Delete the recording (the published episode stays). Not while the room is live or being produced."""
     room = room_of_creator(session, room_id, claims)
     if room.status in (RoomStatus.live, RoomStatus.scheduled):

@@ -28,7 +28,7 @@ from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
-from roomcast.web import SessionDep
+from roomcast.web import RowId, SessionDep
 
 router = APIRouter(prefix="/api", tags=["creators"])
 
@@ -64,7 +64,7 @@ def _apply(session: Session, action) -> None:  # type: ignore[no-untyped-def]
 
 @router.get("/episodes/{episode_id}", response_model=EpisodeView, tags=["episodes"])
 def get_episode(
-    episode_id: int, session: SessionDep, token: str | None = None,
+    episode_id: RowId, session: SessionDep, token: str | None = None,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> EpisodeView:
     """Status, links and pipeline progress. Unpublished episodes: the creator only."""
@@ -87,7 +87,7 @@ class EpisodeTranscript(BaseModel):
 
 @router.get("/episodes/{episode_id}/transcript", response_model=EpisodeTranscript, tags=["episodes"])
 def get_transcript(
-    episode_id: int, session: SessionDep, token: str | None = None,
+    episode_id: RowId, session: SessionDep, token: str | None = None,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> EpisodeTranscript:
     """Every line, speaker-attributed, with word timings on the published audio (as the VTT and JSON files)."""
@@ -112,19 +112,19 @@ def _creator_action(session: Session, episode_id: int, claims: dict, action) -> 
 
 
 @router.patch("/episodes/{episode_id}", response_model=EpisodeView, tags=["episodes"])
-def edit_episode(episode_id: int, body: EpisodeEdit, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
+def edit_episode(episode_id: RowId, body: EpisodeEdit, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     return _creator_action(session, episode_id, claims, lambda e: episode_actions.edit(e, body.title, body.description))
 
 
 @router.post("/episodes/{episode_id}/publish", response_model=EpisodeView, tags=["episodes"])
-def publish_episode(episode_id: int, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
+def publish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     view = _creator_action(session, episode_id, claims, episode_actions.publish)
     celery_app.send_task("search.sync_episode", args=[episode_id])  # into search
     return view
 
 
 @router.post("/episodes/{episode_id}/unpublish", response_model=EpisodeView, tags=["episodes"])
-def unpublish_episode(episode_id: int, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
+def unpublish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     """The item leaves the feed and the pages; the archive and produced files stay."""
     view = _creator_action(session, episode_id, claims, episode_actions.unpublish)
     celery_app.send_task("search.sync_episode", args=[episode_id])  # out of search (hidden at once regardless)
@@ -226,7 +226,7 @@ def list_tokens(slug: str, session: SessionDep, claims: CreatorClaims) -> list[F
 
 
 @router.delete("/shows/{slug}/feed-tokens/{token_id}", response_model=FeedTokenView, tags=["shows"])
-def revoke_token(slug: str, token_id: int, session: SessionDep, claims: CreatorClaims) -> FeedTokenView:
+def revoke_token(slug: str, token_id: RowId, session: SessionDep, claims: CreatorClaims) -> FeedTokenView:
     """The subscriber's feed URL stops working (403) within a second."""
     show = _show(session, slug)
     require_creator_of(slug, claims)

@@ -22,10 +22,10 @@ from roomcast.models import Episode, EpisodeStatus, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
 from roomcast.storage import UnsafeKey, get_media_store
-from roomcast.web import SessionDep, templates
+from roomcast.web import RowId, SessionDep, templates
 
 router = APIRouter()
-_EPISODE_MEDIA = re.compile(r"^episodes/(\d+)/")
+_EPISODE_MEDIA = re.compile(r"^episodes/(\d{1,18})/")  # 18 digits: always a 64-bit id
 _SHOW_MEDIA = re.compile(r"^shows/[^/]+/artwork\.(png|jpe?g)$")
 
 
@@ -109,7 +109,7 @@ def media(key: str, session: SessionDep, token: str | None = None) -> FileRespon
 
 
 @router.get("/episodes/{episode_id}", response_class=HTMLResponse, include_in_schema=False)
-def episode_page(episode_id: int, request: Request, session: SessionDep, token: str | None = None):
+def episode_page(episode_id: RowId, request: Request, session: SessionDep, token: str | None = None):
     episode = session.get(Episode, episode_id)
     if episode is None:
         raise HTTPException(404, f"no episode {episode_id}")

@@ -152,6 +152,8 @@ def parse_client_message(raw: str | bytes) -> BaseModel:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("malformed", "a message is one JSON object") from None
+    except RecursionError:  # "[" * 20000 fits in 64 kB and nests deeper than the parser goes
+        raise ProtocolError("malformed", "a message is one JSON object, not nested that deep") from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise ProtocolError("malformed", "a message is a JSON object with a string 'type'")
     kind = data["type"]

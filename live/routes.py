@@ -19,7 +19,7 @@ from roomcast.models import EpisodeStatus, Role, Room, RoomAccess, RoomStatus, S
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
 from roomcast.tokens import InvalidToken, verify
-from roomcast.web import SessionDep, templates
+from roomcast.web import RowId, SessionDep, templates
 
 router = APIRouter()
 
@@ -95,7 +95,7 @@ class RoomEdit(BaseModel):
 
 
 @router.patch("/api/rooms/{room_id}", response_model=RoomView, tags=["rooms"])
-def edit_room(room_id: int, body: RoomEdit, session: SessionDep, claims: CreatorClaims) -> RoomView:
+def edit_room(room_id: RowId, body: RoomEdit, session: SessionDep, claims: CreatorClaims) -> RoomView:
     """Correct a scheduled or live room (its feed item follows at once); 409 once it is over."""
     room = room_of_creator(session, room_id, claims)
     _creator_change(session, lambda: update_room(room, body.title, body.description, body.start, body.access))
@@ -103,7 +103,7 @@ def edit_room(room_id: int, body: RoomEdit, session: SessionDep, claims: Creator
 
 
 @router.delete("/api/rooms/{room_id}", status_code=204, tags=["rooms"])
-def cancel(room_id: int, session: SessionDep, claims: CreatorClaims) -> None:
+def cancel(room_id: RowId, session: SessionDep, claims: CreatorClaims) -> None:
     """Cancel a scheduled room: it leaves the feed and its links stop opening it; 409 once it has opened."""
     room = room_of_creator(session, room_id, claims)
     _creator_change(session, lambda: cancel_room(session, room))
@@ -122,7 +122,7 @@ def _creator_change(session, change) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.post("/api/rooms/{room_id}/tokens", response_model=JoinGrant, status_code=201, tags=["rooms"])
-def mint_token(room_id: int, body: JoinRequest, session: SessionDep, claims: CreatorClaims) -> JoinGrant:
+def mint_token(room_id: RowId, body: JoinRequest, session: SessionDep, claims: CreatorClaims) -> JoinGrant:
     """A join token for one person, with the highest role they may hold (closed rooms: invites them)."""
     room = room_of_creator(session, room_id, claims)
     try:
@@ -134,14 +134,14 @@ def mint_token(room_id: int, body: JoinRequest, session: SessionDep, claims: Cre
 
 
 @router.delete("/api/rooms/{room_id}/invited/{identity}", status_code=204, tags=["rooms"])
-def uninvite(room_id: int, identity: str, session: SessionDep, claims: CreatorClaims) -> None:
+def uninvite(room_id: RowId, identity: str, session: SessionDep, claims: CreatorClaims) -> None:
     """Take someone off a closed room's invite list; their token stops opening it."""
     uninvite_identity(room_of_creator(session, room_id, claims), identity)
     session.commit()
 
 
 @router.post("/api/rooms/{room_id}/guest", response_model=JoinGrant, status_code=201, tags=["rooms"])
-def guest(room_id: int, body: GuestRequest, session: SessionDep) -> JoinGrant:
+def guest(room_id: RowId, body: GuestRequest, session: SessionDep) -> JoinGrant:
     """Anyone with the link listens to an open room: a listener token under a fresh identity."""
     room = session.get(Room, room_id)
     if room is None or room.show.private or room.access == RoomAccess.private:
@@ -166,21 +166,37 @@ class RoomTranscriptView(BaseModel):
 
 @router.get("/api/rooms/{room_id}/transcript", response_model=RoomTranscriptView, tags=["rooms"])
 def live_transcript(
-    room_id: int, session: SessionDep, since: float = Query(0.0, ge=0, description="Only lines ending after this."),
+    room_id: RowId, session: SessionDep, since: float = Query(0.0, ge=0, description="Only lines ending after this."),
     token: str | None = Query(None, description="A join token for this room, or the show's creator token."),
 ) -> RoomTranscriptView:
     """What has been said so far, transcribed while the room runs (a few seconds behind the speakers).
 
     Open rooms of public shows: anyone. Others: a join token for the room or the creator's token.
+    Once its episode is held for review, unpublished or failed: the creator's token only.
     """
     room = session.get(Room, room_id)
     if room is None:
         raise HTTPException(404, f"no room {room_id}")
-    if room.show.private or room.access != RoomAccess.open:
+    if room.episode is not None and room.episode.status in WITHHELD:
+        # Held for review, unpublished or failed: the episode, its files and so its transcript
+        # are the creator's alone, and others get the 404 the episode gives them.
+        if not token or not _is_creator(room, token):
+            raise HTTPException(404, f"room {room_id} has no public transcript")
+    elif room.show.private or room.access != RoomAccess.open:
         require_room_token(room, token)
     transcript = room_transcript(room, since)
     return RoomTranscriptView(room_id=room.id, status=room.status.value, complete=transcript.complete,
                               lines=[LineView.of(line) for line in transcript.lines])
+
+
+WITHHELD = (EpisodeStatus.review, EpisodeStatus.unpublished, EpisodeStatus.failed)
+
+
+def _is_creator(room: Room, token: str) -> bool:
+    try:
+        return verify(token, "creator").get("show") == room.show.slug
+    except InvalidToken:
+        return False
 
 
 def require_room_token(room: Room, token: str | None) -> None:
@@ -198,7 +214,7 @@ def require_room_token(room: Room, token: str | None) -> None:
 
 
 @router.get("/rooms/{room_id}", response_class=HTMLResponse, include_in_schema=False)
-def room_page(room_id: int, request: Request, session: SessionDep):
+def room_page(room_id: RowId, request: Request, session: SessionDep):
     room = session.get(Room, room_id)
     if room is None:
         raise HTTPException(404, f"no room {room_id}")
@@ -209,7 +225,7 @@ def room_page(room_id: int, request: Request, session: SessionDep):
 
 
 @router.get("/rooms/{room_id}/listen", include_in_schema=False)
-def listen(room_id: int, session: SessionDep):
+def listen(room_id: RowId, session: SessionDep):
     """The live HTTP audio stream for podcast apps (liveItem enclosure)."""
     room = session.get(Room, room_id)
     if room is None or room.show.private or room.access != RoomAccess.open:

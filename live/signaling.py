@@ -22,6 +22,7 @@ from roomcast.models import Role, RoomAccess, RoomStatus
 from roomcast.packets import PacketSink
 from roomcast.settings import get_settings
 from roomcast.tokens import InvalidToken
+from roomcast.web import RowId
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -76,7 +77,7 @@ async def _in_records_thread(function, *args):  # noqa: ANN001, ANN202
 
 
 @router.websocket("/rooms/{room_id}/ws")
-async def room_socket(websocket: WebSocket, room_id: int) -> None:
+async def room_socket(websocket: WebSocket, room_id: RowId) -> None:
     await websocket.accept()
     try:
         claims = await _read_join(websocket, room_id)
@@ -106,8 +107,12 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
 
 
 async def _read_join(websocket: WebSocket, room_id: int) -> JoinClaims:
-    raw = await asyncio.wait_for(websocket.receive_text(), JOIN_TIMEOUT_S)
-    message = p.parse_client_message(raw)
+    frame = await asyncio.wait_for(websocket.receive(), JOIN_TIMEOUT_S)
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000))
+    if frame.get("text") is None:  # receive_text() would raise KeyError on a binary frame
+        raise p.ProtocolError("malformed", "messages are JSON text frames")
+    message = p.parse_client_message(frame["text"])
     if not isinstance(message, p.Join):
         raise p.ProtocolError("join_first", "the first message must be 'join'", ref=message.type)
     if message.v != p.VERSION:

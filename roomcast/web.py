@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -61,3 +61,9 @@ def get_session() -> Iterator[Session]:
 # a slot before it takes a thread (FastAPI's max_concurrency), and the queue is bounded by
 # ``roomcast.overload``. The number is read once, when this module is first imported.
 SessionDep = Annotated[Session, Depends(get_session, scope="function", max_concurrency=session_slots())]
+
+
+# Every id in a path: a positive 64-bit integer, as the databases store them. A larger one
+# made SQLite raise OverflowError (a 500); now it is a 422 that says what an id is.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A positive 64-bit integer.")]
