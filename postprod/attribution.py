@@ -15,17 +15,32 @@ its own speaker:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 
 import numpy as np
 
+from postprod import envelopes
 from postprod.envelopes import FRAME_S
 from postprod.transcription import Utterance
+from roomcast.storage import get_media_store
 
 TOLERANCE_S = 0.15
 SAME_TIME_S = 0.5  # bleed is 0-50 ms late, echo up to 400 ms
 _WORD = re.compile(r"[^\w']+")
+
+
+def own_speech_key(room_id: int) -> str:
+    return f"rooms/{room_id}/crosstalk/own-speech.json"
+
+
+def load_own_speech(room_id: int) -> dict[int, list[tuple[float, float]]]:
+    """Each track's own-speech spans (track seconds); {} for a room decided before there was a decision."""
+    store, key = get_media_store(), own_speech_key(room_id)
+    if not store.exists(key):
+        return {}
+    return {int(track): [tuple(span) for span in value] for track, value in json.loads(store.read_text(key)).items()}
 
 
 def own_words(utterances: list[Utterance], own: list[tuple[float, float]] | None) -> list[Utterance]:
@@ -104,3 +119,12 @@ def _level(levels: np.ndarray | None, start: float, end: float) -> float:
         return -np.inf
     power = (10 ** (levels[a:b].astype(np.float64) / 10)).sum(axis=1)
     return float(10 * np.log10(power.max() + 1e-15))
+
+
+def attributed(room_id: int, tracks: list[tuple[int, float, list[Utterance]]]) -> list[list[Utterance]]:
+    """Both rules over a room's tracks (track id, offset, utterances). While the room is live there
+    is no decision yet, and only the second rule applies: on the levels live transcription keeps."""
+    own = load_own_speech(room_id)
+    heard = [(offset, own_words(utterances, own.get(track_id)), envelopes.load(envelopes.envelope_key(room_id, track_id)))
+             for track_id, offset, utterances in tracks]
+    return loudest_copy(heard)

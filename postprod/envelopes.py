@@ -9,6 +9,9 @@ hour-long track again costs about 25 s of CPU at 16 kHz).
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
 
 from roomcast.audio import ASR_RATE, UnreadableAudio, read_excerpt
@@ -47,13 +50,23 @@ def envelope_key(room_id: int, track_id: int) -> str:
 
 
 def load(key: str) -> np.ndarray:
-    store = get_media_store()
-    if not store.exists(key):
+    """The envelope as last written (read once per version: the room's captions read it every poll)."""
+    path = get_media_store().path(key)
+    try:
+        version = path.stat().st_mtime_ns
+    except FileNotFoundError:
         return np.zeros((0, BANDS), np.float16)
-    return np.load(store.path(key))
+    return _read(path, version)
 
 
-def extend(path, key: str, final: bool) -> np.ndarray:  # type: ignore[no-untyped-def]
+@functools.lru_cache(maxsize=32)  # an hour-long track: 11 MB
+def _read(path: Path, version: int) -> np.ndarray:
+    levels = np.load(path)
+    levels.setflags(write=False)
+    return levels
+
+
+def extend(path: Path, key: str, final: bool) -> np.ndarray:
     """The track's envelope, extended over what was written since it was last extended.
 
     A live segment is read up to its current end; the frames whose 20 ms are not all there yet

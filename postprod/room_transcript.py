@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from postprod.attribution import attributed
 from postprod.track_progress import load_progress
-from postprod.transcript import Line, kept_part, merge
+from postprod.transcript import Line, kept_part, merge, speaker_names
 from postprod.transcription import Utterance
 from roomcast.models import Room, RoomStatus
 from roomcast.storage import get_media_store
@@ -26,13 +27,18 @@ class RoomTranscript:
 
 def room_transcript(room: Room, since_s: float = 0.0) -> RoomTranscript:
     store = get_media_store()
-    per_speaker, complete = [], room.status in (RoomStatus.ended, RoomStatus.interrupted)
-    for track in sorted(room.tracks, key=lambda t: t.id):
+    heard, complete = [], room.status in (RoomStatus.ended, RoomStatus.interrupted)
+    tracks = sorted(room.tracks, key=lambda t: t.id)
+    for track in tracks:
         if track.transcript_key and store.exists(track.transcript_key):
             utterances = [Utterance.from_dict(d) for d in json.loads(store.read_text(track.transcript_key))]
         else:
             utterances, complete = load_progress(room.id, track.id).utterances, False
-        per_speaker.append((track.participant.display_name, track.participant_id, track.offset_s, utterances))
+        heard.append((track.id, track.offset_s, utterances))
+    # Words on the track that said them (postprod.attribution), as the episode's transcript has them.
+    names = speaker_names([(t.participant_id, t.participant.display_name) for t in tracks])
+    per_speaker = [(names[track.participant_id], track.participant_id, track.offset_s, utterances)
+                   for track, utterances in zip(tracks, attributed(room.id, heard))]
     spans = off_record_spans([(e.kind, e.at_s) for e in room.events])
     def on_the_record(at: float) -> bool:
         return not any(start <= at < end for start, end in spans)

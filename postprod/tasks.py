@@ -15,11 +15,11 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from postprod import envelopes
-from postprod.attribution import loudest_copy, own_words
+from postprod.attribution import attributed, load_own_speech, own_speech_key
 from postprod.chapters import MARKER, STAGE_JOIN, TimelineEvent, chapters_from, to_chapters_json
 from postprod.render import M4A, MP3, RenderOptions, TrackInput, render
 from postprod.tags import EpisodeTags, tag_m4a, tag_mp3
-from postprod.transcript import FORMATS, merge, onto_episode
+from postprod.transcript import FORMATS, merge, onto_episode, speaker_names
 from postprod.track_progress import advance, live_tails, load_progress, progress_key
 from postprod.crosstalk import TrackLevels, decide
 from postprod.transcription import Utterance, vocabulary
@@ -54,8 +54,9 @@ def _track_sources(room_id: int) -> list[TrackSource]:
     store = get_media_store()
     with session_scope() as session:
         tracks = session.scalars(select(Track).where(Track.room_id == room_id).order_by(Track.id)).all()
+        names = speaker_names([(t.participant_id, t.participant.display_name) for t in tracks])
         return [
-            TrackSource(t.id, t.participant.display_name, t.participant_id, store.path(t.media_key), t.offset_s, t.transcript_key)
+            TrackSource(t.id, names[t.participant_id], t.participant_id, store.path(t.media_key), t.offset_s, t.transcript_key)
             for t in tracks
         ]
 
@@ -65,18 +66,6 @@ def room_vocabulary(room: Room) -> str | None:
     speakers = [t.participant.display_name for t in room.tracks]
     topics = [str(e.data.get("title") or "") for e in room.events if e.kind == MARKER]
     return vocabulary(room.show.title, room.title, *speakers, *topics)
-
-
-def own_speech_key(room_id: int) -> str:
-    return f"rooms/{room_id}/crosstalk/own-speech.json"
-
-
-def load_own_speech(room_id: int) -> dict[int, list[tuple[float, float]]]:
-    """Each track's own-speech spans (track seconds); {} for a room decided before there was a decision."""
-    store, key = get_media_store(), own_speech_key(room_id)
-    if not store.exists(key):
-        return {}
-    return {int(track): [tuple(span) for span in value] for track, value in json.loads(store.read_text(key)).items()}
 
 
 @celery_app.task(name="postprod.decide_crosstalk", base=RoomTask)
@@ -216,16 +205,14 @@ def build_transcript(room_id: int) -> None:
             return
         store = get_media_store()
         sources = _track_sources(room_id)
-        own = load_own_speech(room_id)
         heard = []
         for source in sources:
             if source.transcript_key is None:
                 raise RuntimeError(f"track {source.track_id} has not been transcribed")
             utterances = [Utterance.from_dict(d) for d in json.loads(store.read_text(source.transcript_key))]
-            levels = envelopes.load(envelopes.envelope_key(room_id, source.track_id))
-            heard.append((source.offset_s, own_words(utterances, own.get(source.track_id)), levels))
+            heard.append((source.track_id, source.offset_s, utterances))
         per_speaker = [(source.speaker, source.participant_id, source.offset_s, utterances)
-                       for source, utterances in zip(sources, loudest_copy(heard))]
+                       for source, utterances in zip(sources, attributed(room_id, heard))]
         with session_scope() as session:
             episode = _episode_for(session, room_id)
             time_map = TimeMap.from_json(episode.time_map)

@@ -50,6 +50,18 @@ class LineView(BaseModel):
         return cls(speaker=line.speaker, start=line.start, end=line.end, text=line.text, words=words)
 
 
+def speaker_names(people: list[tuple[int, str]]) -> dict[int, str]:
+    """The name each person's lines carry: their display name, and where two people in one room
+    share one ("Carl" and "Carl"), a number for the second and later, in the order they joined:
+    two guests are two speakers, in the transcript, in search and on the speaker page."""
+    names: dict[int, str] = {}
+    taken: dict[str, int] = {}
+    for person, name in sorted(set(people)):
+        count = taken[name.casefold()] = taken.get(name.casefold(), 0) + 1
+        names[person] = name if count == 1 else f"{name} ({count})"
+    return names
+
+
 def merge(per_speaker: list[tuple[str, int | None, float, list[Utterance]]]) -> list[Line]:
     """Interleave every speaker's utterances by start time, shifted by the track's offset.
 

@@ -266,9 +266,18 @@ def _transcribe(model: WhisperModel, audio: np.ndarray, offset: float, code: str
 def _heard(model: WhisperModel, audio: np.ndarray, offset: float, code: str | None,
            hotwords: str | None = None) -> list[Utterance]:
     heard = _decode(model, audio, offset, code, hotwords=hotwords)
-    if any(invented for _, invented in heard):
-        heard = _decode(model, audio, offset, code, hotwords=hotwords, **RETRY_OPTIONS)
-    return [utterance for utterance, invented in heard if not invented]
+    kept = [utterance for utterance, invented in heard if not invented]
+    if len(kept) == len(heard):
+        return kept
+    # Only where the first decoding invented does the second one speak: elsewhere it may be worse
+    # (on a bench room it turned a whole turn into a loop that the first had right).
+    retry = _decode(model, audio, offset, code, hotwords=hotwords, **RETRY_OPTIONS)
+    filled = [u for u, invented in retry if not invented and not any(_overlap(u, k) for k in kept)]
+    return sorted(kept + filled, key=lambda u: u.start)
+
+
+def _overlap(a: Utterance, b: Utterance) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def vocabulary_phrases(hotwords: str | None) -> list[str]:
