@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ class Tally:
     latencies_s: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     timeouts: int = 0
+    connection_errors: int = 0  # the server closed or reset the connection without answering
     slow_503: int = 0  # an overload answer is only acceptable when it is fast
     healthz_max_s: float = 0.0
 
@@ -56,24 +58,25 @@ class Tally:
                 "p50_ms": round(float(np.percentile(latencies, 50)), 1),
                 "p99_ms": round(float(np.percentile(latencies, 99)), 1),
                 "errors_5xx": errors, "overload_503": self.statuses.get(503, 0), "slow_503": self.slow_503,
-                "timeouts": self.timeouts, "healthz_max_s": round(self.healthz_max_s, 3),
+                "timeouts": self.timeouts, "connection_errors": self.connection_errors, "healthz_max_s": round(self.healthz_max_s, 3),
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items())}}
 
 
-def paths(seeded: Seeded) -> dict[str, Callable[[int], str]]:
-    """Each endpoint as a function of the request's number, so clients vary what they ask for."""
+def path_for(seeded: Seeded, endpoints: tuple[str, ...]) -> Callable[[int], str]:
+    """Request number n asks for endpoints[n % len]: clients vary what they ask for."""
     ids, keys = seeded.episode_ids, seeded.media_keys
-    return {
+    of = {
         "search": lambda n: f"/api/search?q={seeded.queries[n % len(seeded.queries)]}",
         "episode": lambda n: f"/api/episodes/{ids[n % len(ids)]}",
         "speaker": lambda n: f"/api/speakers/{seeded.speakers[n % len(seeded.speakers)]}",
         "feed": lambda n: f"/shows/{seeded.show}/feed.xml",
         "media": lambda n: f"/media/{keys[n % len(keys)]}",
     }
+    return lambda n: of[endpoints[n % len(endpoints)]](n)
 
 
 def _probe_healthz(base_url: str, stop: multiprocessing.synchronize.Event, worst: multiprocessing.sharedctypes.Synchronized) -> None:
-    """In a process of its own, so that the load generator's busy event loop does not delay it."""
+    """In a process of its own, so that the load generators' busy event loops do not delay it."""
     with httpx.Client(base_url=base_url, timeout=HEALTHZ_TIMEOUT_S) as client:
         while not stop.is_set():
             started = time.monotonic()
@@ -86,12 +89,10 @@ def _probe_healthz(base_url: str, stop: multiprocessing.synchronize.Event, worst
             stop.wait(HEALTHZ_EVERY_S)
 
 
-async def hammer(base_url: str, path_of: Callable[[int], str], clients: int, seconds: float,
-                 requests_per_client: int | None = None, headers: dict[str, str] | None = None) -> Tally:
-    """``clients`` concurrent loops until the deadline (or ``requests_per_client`` each)."""
-    assert httpx.URL(base_url).host == HOST, "load is only ever sent to 127.0.0.1"
-    tally, counter = Tally(), itertools.count()
-    deadline = time.monotonic() + seconds
+async def _drive(base_url: str, path_of: Callable[[int], str], clients: int, deadline_s: float,
+                 requests_per_client: int | None, first: int) -> Tally:
+    """One process's share of the clients, each looping until the deadline (or its requests)."""
+    tally, counter, deadline = Tally(), itertools.count(first), time.monotonic() + deadline_s
     limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
 
     async def client_loop(client: httpx.AsyncClient) -> None:
@@ -102,10 +103,12 @@ async def hammer(base_url: str, path_of: Callable[[int], str], clients: int, sec
             path = path_of(number)
             extra = {"Range": "bytes=0-65535"} if path.startswith("/media/") else {}
             try:  # one deadline for the whole exchange (httpx's timeouts are per phase)
-                response = await asyncio.wait_for(client.get(path, headers={**extra, **(headers or {})}),
-                                                  REQUEST_TIMEOUT_S)
+                response = await asyncio.wait_for(client.get(path, headers=extra), REQUEST_TIMEOUT_S)
             except (TimeoutError, httpx.TimeoutException):
                 tally.timeouts += 1
+                continue
+            except httpx.TransportError:
+                tally.connection_errors += 1
                 continue
             took = time.monotonic() - started
             tally.latencies_s.append(took)
@@ -115,18 +118,45 @@ async def hammer(base_url: str, path_of: Callable[[int], str], clients: int, sec
             if response.status_code == 503:
                 await asyncio.sleep(float(response.headers.get("retry-after", 1)))  # as a polite client would
 
+    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+    return tally
+
+
+def _drive_in_process(base_url: str, seeded: Seeded, endpoints: tuple[str, ...], clients: int, seconds: float,
+                      requests_per_client: int | None, first: int) -> Tally:
+    return asyncio.run(_drive(base_url, path_for(seeded, endpoints), clients, seconds, requests_per_client, first))
+
+
+def hammer(base_url: str, seeded: Seeded, endpoints: tuple[str, ...], clients: int, seconds: float,
+           requests_per_client: int | None = None, processes: int | None = None) -> Tally:
+    """``clients`` concurrent clients spread over ``processes`` (one per core by default): one
+    Python event loop cannot drive 300 httpx clients fast enough to load the server, and the
+    latencies it measured were its own queue. /healthz is probed meanwhile from another process."""
+    assert httpx.URL(base_url).host == HOST, "load is only ever sent to 127.0.0.1"
+    processes = max(1, min(processes or os.cpu_count() or 1, clients))
+    shares = [clients // processes + (n < clients % processes) for n in range(processes)]
     spawn = multiprocessing.get_context("spawn")
     stop, worst = spawn.Event(), spawn.Value("d", 0.0)
     probe = spawn.Process(target=_probe_healthz, args=(base_url, stop, worst))
     probe.start()
     try:
-        async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
-            await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        with ProcessPoolExecutor(processes, mp_context=spawn) as pool:
+            parts = [pool.submit(_drive_in_process, base_url, seeded, endpoints, share, seconds,
+                                 requests_per_client, n * 1_000_000) for n, share in enumerate(shares)]
+            tallies = [part.result() for part in parts]
     finally:
         stop.set()
         probe.join(HEALTHZ_TIMEOUT_S + 5)
-    tally.healthz_max_s = worst.value
-    return tally
+    total = Tally(healthz_max_s=worst.value)
+    for tally in tallies:
+        total.latencies_s += tally.latencies_s
+        for status, count in tally.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + count
+        total.timeouts += tally.timeouts
+        total.connection_errors += tally.connection_errors
+        total.slow_503 += tally.slow_503
+    return total
 
 
 def free_port() -> int:
@@ -179,17 +209,17 @@ def main() -> None:
         process, seeded = serve(Path(tmp) / "data", port, Path(tmp) / "serve.log", **settings)
         try:
             by_count: dict[str, dict] = {}
-            of = paths(seeded)
             for count in counts:
                 runs = {}
                 for endpoint in endpoints:
-                    tally = asyncio.run(hammer(f"http://{HOST}:{port}", of[endpoint], count, args.seconds))
+                    tally = hammer(f"http://{HOST}:{port}", seeded, (endpoint,), count, args.seconds)
                     runs[endpoint] = tally.summary(args.seconds)
                     print(f"{count:>4} clients {endpoint:<8} {json.dumps(runs[endpoint])}", file=sys.stderr)
                 by_count[str(count)] = {
                     "errors_5xx": sum(r["errors_5xx"] for r in runs.values()),
                     "overload_503": sum(r["overload_503"] for r in runs.values()),
                     "timeouts": sum(r["timeouts"] for r in runs.values()),
+                    "connection_errors": sum(r["connection_errors"] for r in runs.values()),
                     "healthz_max_s": max(r["healthz_max_s"] for r in runs.values()),
                     "p99_ms": {name: r["p99_ms"] for name, r in runs.items()},
                     "rps": {name: r["rps"] for name, r in runs.items()},
@@ -201,9 +231,14 @@ def main() -> None:
             except subprocess.TimeoutExpired:  # a server that deadlocked does not stop by itself
                 process.kill()
                 process.wait()
+            errors = [line for line in (Path(tmp) / "serve.log").read_text().splitlines()
+                      if "Error" in line or "Traceback" in line]
+            for line in errors[-20:]:  # what the server said went wrong, before the directory goes
+                print(f"server: {line}", file=sys.stderr)
     result = {
         "errors_5xx": sum(c["errors_5xx"] for c in by_count.values()),
         "timeouts": sum(c["timeouts"] for c in by_count.values()),
+        "connection_errors": sum(c["connection_errors"] for c in by_count.values()),
         "healthz_max_s": max(c["healthz_max_s"] for c in by_count.values()),
         "p99_ms": {e: max(c["p99_ms"][e] for c in by_count.values()) for e in endpoints},
         "clients": by_count,
