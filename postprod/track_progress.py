@@ -36,6 +36,9 @@ WORD_TAIL_S = 0.4  # a word's sound goes on a little past its aligned end (as VA
 PACK_SPEECH_S, PACK_WAIT_S = 20.0, 15.0
 QUIET_PEAK = 10 ** (-50 / 20)  # -50 dBFS: no speech under it
 SEAM_S = 0.2
+# Where a track carries only others, Whisper hears it 60 dB down, not as digital silence: zeros
+# around a turn changed how tiny.en decoded the turn itself (an echo room lost words a clean one kept).
+GATE_FLOOR_DB = -60.0
 
 
 @dataclass
@@ -140,7 +143,7 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             progress.final = True
             break
         finishing = final and (excerpt.at_end or excerpt.damage is not None)
-        samples = excerpt.samples if own is None else gate(excerpt.samples, excerpt.start_s, ASR_RATE, own)
+        samples = excerpt.samples if own is None else gate(excerpt.samples, excerpt.start_s, ASR_RATE, own, GATE_FLOOR_DB)
         floor = _index(progress.done_s, excerpt)  # turns before it are known: pending, or transcribed
         spans = [(s + floor, e + floor) for s, e in speech_turns(samples[floor:])]
         newly = spans if finishing else settled(spans, excerpt.samples.size)

@@ -43,6 +43,7 @@ CONTEXT_BEFORE_S, CONTEXT_AFTER_S = 3.0, 3.0
 JOIN_S = 0.5  # quiet between two turns packed into one window
 # VAD pads speech by 0.4 s: more than this between the last word heard and the turn's end is speech missed.
 TAIL_MISSED_S, TAIL_RETRIES = 1.2, 2
+HOLE_S = 1.5  # no word for this long inside a turn (pauses of a second split turns): speech skipped
 MAX_WORD_S = 1.0  # a longer "word" is Whisper's alignment stretched over speech it skipped
 NO_SPEECH_PROB, LOW_LOGPROB = 0.6, -1.0  # Whisper's own rule for a segment that is not speech
 MAX_COMPRESSION_RATIO = 2.4  # Whisper's own threshold for repetitive output
@@ -161,12 +162,13 @@ def _sec(value: float) -> float:
 
 def transcribe_turns(
     samples: np.ndarray, spans: list[tuple[int, int]], offset_s: float, language: str | None,
-    quiet_from: int = 0, quiet_until: int | None = None, hotwords: str | None = None,
+    quiet_from: int = 0, quiet_until: int | None = None, hotwords: str | None = None, fill_holes: bool = True,
 ) -> list[Utterance]:
     """Transcribe the given turns of 16 kHz mono ``samples``; times are ``offset_s`` + seconds.
 
     Other speech may lie before ``quiet_from`` and from ``quiet_until`` on (samples): windows
-    take no context from there. ``hotwords``: the show's own words (see vocabulary)."""
+    take no context from there. ``hotwords``: the show's own words (see vocabulary).
+    ``fill_holes``: speech skipped inside a turn is decoded again on its own (see _holes)."""
     if not spans:
         return []
     name = model_for_language(language)
@@ -188,7 +190,37 @@ def transcribe_turns(
             if speech_end - heard_end < TAIL_MISSED_S:
                 break
             first, after = int((last_word.start - 0.1) * ASR_RATE), last_word.start + 0.25
-    return utterances
+    if fill_holes:
+        for (a, b), (low, high) in _holes(utterances, spans, offset_s):
+            again = transcribe_turns(samples, [(a, b)], offset_s, language, quiet_from, quiet_until, hotwords, False)
+            utterances += _words_after([_words_before(u, high) for u in again if u.words], low)
+    return sorted(utterances, key=lambda u: u.start)
+
+
+def _holes(utterances: list[Utterance], spans: list[tuple[int, int]],
+           offset_s: float) -> list[tuple[tuple[int, int], tuple[float, float]]]:
+    """Stretches of a turn with no word for HOLE_S, where Whisper skipped speech (an echo room lost
+    "located in cities or at campuses" mid-turn this way, which the same turn decoded alone kept):
+    each as the samples to decode again and the times (track seconds) its words must lie between."""
+    words = sorted((w for u in utterances for w in u.words), key=lambda w: w.start)
+    holes = []
+    for start, end in spans:
+        first, last = offset_s + start / ASR_RATE, offset_s + end / ASR_RATE
+        inside = [w for w in words if first <= w.start < last]
+        edges = [first] + [w.start + min(w.end - w.start, MAX_WORD_S) for w in inside]
+        nexts = [w.start for w in inside] + [last]
+        for heard_end, next_start in zip(edges, nexts):
+            if next_start - heard_end >= HOLE_S:
+                a = max(start, round((heard_end - 0.3 - offset_s) * ASR_RATE))
+                b = min(end, round((next_start + 0.3 - offset_s) * ASR_RATE))
+                holes.append(((a, b), (heard_end - 0.05, next_start - 0.05)))
+    return holes
+
+
+def _words_before(utterance: Utterance, until: float) -> Utterance:
+    words = [w for w in utterance.words if w.start < until]
+    text = utterance.text if len(words) == len(utterance.words) else " ".join(w.word for w in words)
+    return replace(utterance, text=text, words=words, end=words[-1].end if words else utterance.end)
 
 
 def _pack_audio(samples: np.ndarray, pieces: list[Piece]) -> np.ndarray:
