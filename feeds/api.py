@@ -20,7 +20,8 @@ from feeds.episodes import EpisodeView, episode_view
 from feeds.feed_tokens import create_feed_token, revoke_feed_token
 from feeds.rss import feed_url
 from feeds.shows import ShowSettings, apply_settings
-from postprod.transcript import Line, LineView
+from postprod.transcript import Line as TranscriptLine
+from postprod.transcript import LineView
 from roomcast.auth import CreatorClaims, bearer, require_creator_of
 from roomcast.celery_app import celery_app
 from roomcast.errors import Conflict, NotFound, UserError
@@ -94,7 +95,7 @@ def get_transcript(
     get_episode(episode_id, session, token, credentials)  # the same access rules as the episode
     episode = _episode(session, episode_id)
     segments = sorted(episode.segments, key=lambda s: (s.start_s, s.end_s, s.speaker))
-    lines = [LineView.of(Line(s.speaker, s.participant_id, s.start_s, s.end_s, s.text, s.words or [])) for s in segments]
+    lines = [LineView.of(TranscriptLine(s.speaker, s.participant_id, s.start_s, s.end_s, s.text, s.words or [])) for s in segments]
     return EpisodeTranscript(episode_id=episode_id, language=episode.language, lines=lines)
 
 
