@@ -15,6 +15,7 @@ its own speaker:
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import replace
@@ -80,6 +81,7 @@ def loudest_copy(per_track: list[tuple[float, list[Utterance], np.ndarray | None
     levels in dB per frame, or None where unknown).
     """
     heard: dict[str, list[tuple[float, int, float]]] = {}
+    per_track = [(offset, utterances, _frame_levels(levels)) for offset, utterances, levels in per_track]
     for number, (offset, utterances, levels) in enumerate(per_track):
         for utterance in utterances:
             for word in utterance.words:
@@ -87,11 +89,15 @@ def loudest_copy(per_track: list[tuple[float, list[Utterance], np.ndarray | None
                 if key:
                     level = _level(levels, word.start, word.end)
                     heard.setdefault(key, []).append((word.start + offset, number, level))
+    for entries in heard.values():
+        entries.sort()
+    times = {key: [at for at, _, _ in entries] for key, entries in heard.items()}
     result = []
     for number, (offset, utterances, levels) in enumerate(per_track):
         kept = []
         for utterance in utterances:
-            words = [w for w in utterance.words if not _louder_elsewhere(heard, w, number, offset, _level(levels, w.start, w.end))]
+            words = [w for w in utterance.words
+                     if not _louder_elsewhere(heard, times, w, number, offset, _level(levels, w.start, w.end))]
             if len(words) == len(utterance.words):
                 kept.append(utterance)
             elif words:
@@ -101,24 +107,34 @@ def loudest_copy(per_track: list[tuple[float, list[Utterance], np.ndarray | None
     return result
 
 
-def _louder_elsewhere(heard: dict, word, number: int, offset: float, level: float) -> bool:  # type: ignore[no-untyped-def]
-    at = word.start + offset
-    for other_at, other, other_level in heard.get(normalised(word.word), ()):
-        if other != number and abs(other_at - at) <= SAME_TIME_S and (other_level, -other) > (level, -number):
+def _louder_elsewhere(heard: dict, times: dict, word, number: int, offset: float, level: float) -> bool:  # type: ignore[no-untyped-def]
+    """Whether another track has this word within SAME_TIME_S, louder (ties: the earlier track keeps it).
+    Entries are sorted by time: a common word ("the") is said thousands of times in an hour."""
+    key, at = normalised(word.word), word.start + offset
+    entries = heard.get(key, ())
+    first = bisect.bisect_left(times.get(key, ()), at - SAME_TIME_S)
+    for other_at, other, other_level in entries[first:]:
+        if other_at > at + SAME_TIME_S:
+            break
+        if other != number and (other_level, -other) > (level, -number):
             return True
     return False
 
 
-def _level(levels: np.ndarray | None, start: float, end: float) -> float:
-    """The track's loudest frame (dB over all bands) between two of its times."""
+def _frame_levels(levels: np.ndarray | None) -> np.ndarray | None:
+    """Each frame's level over all bands (dB), once per track rather than once per word."""
     if levels is None or levels.shape[0] == 0:
+        return None
+    return 10 * np.log10((10 ** (levels.astype(np.float64) / 10)).sum(axis=1) + 1e-15)
+
+
+def _level(levels: np.ndarray | None, start: float, end: float) -> float:
+    """The track's loudest frame (dB, from _frame_levels) between two of its times."""
+    if levels is None:
         return -np.inf
     a = max(0, int(start / FRAME_S))
     b = min(levels.shape[0], max(a + 1, int(np.ceil(end / FRAME_S))))
-    if a >= b:
-        return -np.inf
-    power = (10 ** (levels[a:b].astype(np.float64) / 10)).sum(axis=1)
-    return float(10 * np.log10(power.max() + 1e-15))
+    return float(levels[a:b].max()) if a < b else -np.inf
 
 
 def attributed(room_id: int, tracks: list[tuple[int, float, list[Utterance]]]) -> list[list[Utterance]]:

@@ -114,3 +114,20 @@ def test_a_room_with_bleed_publishes_no_word_on_the_wrong_speaker(tmp_path: Path
         said = normalise(" ".join(t[3] for t in turns if t[0] == speaker)).split()
         heard = set(normalise(" ".join(w["word"] for s, w in words if s == speaker)).split())
         assert sum(word in heard for word in said) >= 0.8 * len(said), f"speaker {speaker + 1} lost words"
+
+
+def test_the_same_words_at_the_same_time_stay_on_the_louder_track() -> None:
+    from postprod.attribution import loudest_copy, own_words
+    from postprod.transcription import Utterance, Word
+
+    said = [Utterance(1.0, 1.6, "the cat", [Word(1.0, 1.2, "the", 0.9), Word(1.3, 1.6, "cat", 0.9)])]
+    copy = [Utterance(1.03, 1.6, "The cat.", [Word(1.03, 1.2, "The", 0.9), Word(1.33, 1.6, "cat.", 0.9)]),
+            Utterance(5.0, 5.5, "dog", [Word(5.0, 5.5, "dog", 0.9)])]
+    loud, quiet = np.full((1000, 12), -20, np.float16), np.full((1000, 12), -45, np.float16)
+    kept = loudest_copy([(0.0, said, loud), (0.0, copy, quiet)])
+    assert [[u.text for u in t] for t in kept] == [["the cat"], ["dog"]]
+    # Said twice, two seconds apart, is said twice.
+    later = [Utterance(3.0, 3.6, "the cat", [Word(3.0, 3.2, "the", 0.9), Word(3.3, 3.6, "cat", 0.9)])]
+    assert [[u.text for u in t] for t in loudest_copy([(0.0, said, loud), (0.0, later, quiet)])] == [["the cat"], ["the cat"]]
+    # Outside the track's own speech, a word does not stand.
+    assert [u.text for u in own_words(copy, [(4.8, 6.0)])] == ["dog"]
