@@ -150,8 +150,9 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
         ready = [(_index(a, excerpt), _index(b, excerpt)) for a, b in progress.pending] + newly
         if finishing or worth_a_window(ready, excerpt.samples.size):
             quiet_from, quiet_until = _quiet_bounds(progress, excerpt, spans[len(newly):])
+            # Skipped speech is decoded again only in the final pass: live rounds must keep up with the room.
             progress.utterances += transcribe_turns(samples, ready, excerpt.start_s, language,
-                                                    quiet_from, quiet_until, hotwords)
+                                                    quiet_from, quiet_until, hotwords, fill_holes=finishing)
             progress.pending = []
         else:
             progress.pending = [(_seconds(a, excerpt), _seconds(b, excerpt)) for a, b in ready]
