@@ -30,7 +30,7 @@ import pyebur128
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from postprod.crosstalk import gate_gain
-from postprod.limiter import INTERPOLATOR_TAPS, OVERSAMPLING, TruePeakLimiter, true_peak_envelope
+from roomcast.limiter import INTERPOLATOR_TAPS, OVERSAMPLING, TruePeakLimiter, true_peak_envelope
 from roomcast.timemap import TimeMap
 
 RATE = 48_000

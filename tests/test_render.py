@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bench._speech import write_opus
-from postprod.limiter import TruePeakLimiter, true_peak_envelope
+from roomcast.limiter import TruePeakLimiter, true_peak_envelope
 from postprod.render import M4A, MP3, RATE, RenderOptions, TrackInput, decode, render
 from tests.conftest import measure_loudness
 

@@ -1,4 +1,4 @@
-"""A look-ahead true-peak limiter.
+"""A look-ahead true-peak limiter, shared by the episode master (postprod) and the live mix (live).
 
 Gain reduction follows the 4x oversampled envelope, so inter-sample peaks are caught as
 well as sample peaks. The gain curve is the running minimum of the needed gain over a
