@@ -114,7 +114,8 @@ def episode_page(episode_id: RowId, request: Request, session: SessionDep, token
     if episode is None:
         raise HTTPException(404, f"no episode {episode_id}")
     access = _show_access(session, episode.show, token)
-    if not _visible(episode, access) and episode.status != EpisodeStatus.processing:
+    # Being made or held for review: anyone may see that it is coming, not hear it.
+    if not _visible(episode, access) and episode.status not in (EpisodeStatus.processing, EpisodeStatus.review):
         raise HTTPException(404, f"no episode {episode_id}")
     view = episode_view(episode, current_run(session, episode.room_id), token if access.any else None)
     listenable = view.audio_url is not None

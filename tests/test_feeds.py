@@ -205,7 +205,11 @@ def test_review_mode_holds_episodes_until_the_creator_publishes(site: Site, conv
     assert episode["status"] == "review" and episode["audio_url"] is None
     assert feedparser.parse(feed_xml(site, "careful")).entries == []
     assert site.get(f"/media/episodes/{episode['id']}/audio.mp3").status_code == 404
-    assert site.get(f"/api/episodes/{episode['id']}").status_code == 404
+    held = site.get(f"/api/episodes/{episode['id']}").json()  # anyone learns it is held, nobody gets its files
+    assert held["status"] == "review" and held["audio_url"] is None and held["transcripts"] == {}
+    assert site.get(f"/api/episodes/{episode['id']}/transcript").status_code == 404
+    progress = site.get(f"/api/episodes/{episode['id']}/progress").json()
+    assert progress["summary"].startswith("Held for review") and progress["episode_url"] is None
 
     creator = site.roomcast.run("token", "creator", "careful", check=True).stdout.strip()
     review = site.get(f"/episodes/{episode['id']}", params={"token": creator})

@@ -2,6 +2,8 @@
 // The page always offers: its microphone section first (sendonly on stage, inactive off it),
 // then one recvonly "slot" per speaker the server forwards. No build step, no dependencies.
 
+import { followProduction } from "./production.js";
+
 const PROTOCOL = 1;
 const $ = (id) => document.getElementById(id);
 const section = $("room");
@@ -68,6 +70,7 @@ const handlers = {
     if (client.room) client.room.status = "ended";
     showStatus("ended");
     outOfRoom(`This room has ended: ${message.reason}.`);
+    followEpisode();
   },
   warning(message) { notice(`${message.message} The room stays live.`); },
   pong() {},
@@ -218,6 +221,13 @@ function roomEnded() {
   section.dataset.status = "ended";
   showStatus("ended");
   $("door").hidden = true;
+  followEpisode();
+}
+
+function followEpisode() {
+  // Everyone who was in the room sees its episode being made (private rooms' pages have no panel).
+  const box = $("production");
+  if (box && !client.followingEpisode) client.followingEpisode = followProduction(box.dataset.url, box);
 }
 
 function showStatus(status) {
@@ -344,7 +354,7 @@ function wire() {
 
 wire();
 const token = tokenFromLink();
-if (["ended", "interrupted"].includes(section.dataset.status)) { /* the page already says it has ended */ }
+if (["ended", "interrupted"].includes(section.dataset.status)) followEpisode(); // the page already says it has ended
 else if (token) connect(token);
 else if (section.dataset.status === "live" && canBeGuest()) $("door").hidden = false;
 else if (section.dataset.status === "scheduled") notice("This room has not started yet.");
