@@ -12,13 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds.access import Access, AccessDenied, require_listener
+from feeds.calendar import room_event
+from feeds.discovery import listed_rooms, live_show_ids
 from feeds.episodes import episode_view
 from feeds.feed_cache import RenderedFeed, feed_cache
 from feeds.media_types import media_type
 from feeds.rss import feed_url
 from roomcast.db import new_session
 from roomcast.errors import NotFound
-from roomcast.models import Episode, EpisodeStatus, Show
+from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
 from roomcast.storage import UnsafeKey, get_media_store
@@ -150,14 +152,28 @@ def show_page(slug: str, request: Request, session: SessionDep, token: str | Non
                       key=lambda e: e.id, reverse=True)
     base = get_settings().public_base_url
     feed = feed_url(base, show) + (f"?token={token}" if show.private and token else "")
-    return templates.TemplateResponse(request, "show.html", {"show": show, "episodes": episodes, "feed_url": feed,
-                                                             "token": token if access.any else None})
+    rooms = listed_rooms(session, show)
+    return templates.TemplateResponse(request, "show.html", {
+        "show": show, "episodes": episodes, "feed_url": feed, "token": token if access.any else None,
+        "rooms": rooms, "live_now": any(room.live for room in rooms)})
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request, session: SessionDep):
     shows = session.scalars(select(Show).where(Show.private.is_(False)).order_by(Show.title)).all()
-    return templates.TemplateResponse(request, "home.html", {"shows": shows})
+    return templates.TemplateResponse(request, "home.html", {"shows": shows, "rooms": listed_rooms(session),
+                                                             "live_shows": live_show_ids(session)})
+
+
+@router.get("/rooms/{room_id}/calendar.ics", include_in_schema=False)
+def room_calendar(room_id: RowId, session: SessionDep) -> Response:
+    """A listed room as a calendar event: when it starts, and the page to listen on."""
+    room = session.get(Room, room_id)
+    if room is None or room.show.private or room.access == RoomAccess.private:
+        raise HTTPException(404, f"no room {room_id}")
+    body = room_event(room, f"{get_settings().public_base_url}/rooms/{room.id}")
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="room-{room.id}.ics"'})
 
 
 
