@@ -13,16 +13,18 @@ from roomcast.runs import RoomTask, finish_run, pipeline_step
 @celery_app.task(name="feeds.publish_episode", base=RoomTask)
 def publish_episode(room_id: int) -> None:
     with pipeline_step(room_id, "publish") as step:
-        if not step.skipped:
-            with session_scope() as session:
-                episode = session.scalars(select(Episode).where(Episode.room_id == room_id)).one()
-                if episode.audio_key is None:
-                    raise RuntimeError("the episode has no audio to publish")
-                # Only a processing episode moves on: a duplicate delivery changes nothing.
-                if episode.status == EpisodeStatus.processing:
-                    if episode.show.publish_mode == PublishMode.review:
-                        episode.status = EpisodeStatus.review  # the creator publishes it
-                    else:
-                        episode.status, episode.published_at = EpisodeStatus.published, utcnow()
-                    episode.show.touch_feed()  # its live item ends, or its item appears
+        if step.skipped:
+            return  # done, or publishing in another worker: that one finishes the run
+        with session_scope() as session:
+            # The row is locked: of two workers that both hold the step, one moves the feed.
+            episode = session.scalars(select(Episode).where(Episode.room_id == room_id).with_for_update()).one()
+            if episode.audio_key is None:
+                raise RuntimeError("the episode has no audio to publish")
+            # Only a processing episode moves on: a duplicate delivery changes nothing.
+            if episode.status == EpisodeStatus.processing:
+                if episode.show.publish_mode == PublishMode.review:
+                    episode.status = EpisodeStatus.review  # the creator publishes it
+                else:
+                    episode.status, episode.published_at = EpisodeStatus.published, utcnow()
+                episode.show.touch_feed()  # its live item ends, or its item appears
     finish_run(room_id, RunStatus.succeeded)

@@ -4,24 +4,82 @@ Embedded mode: the broker is an SQLite file under the data directory (kombu's SQ
 transport), so queued work survives a restart and no outside service is needed. Scale-out:
 ``ROOMCAST_BROKER_URL=redis://…`` or ``amqp://…`` with any number of ``roomcast worker``s.
 Each domain package owns its tasks; they are found by module name, not imported here.
+
+The broker only carries messages: the database records what must run (roomcast.pipeline), so
+there is no result backend by default, and a message that cannot be sent while the broker is
+down is kept in the database and sent when it is back (roomcast.deferred), never an error for
+the request that caused it.
 """
 
 from __future__ import annotations
 
+import logging
+
 from celery import Celery
+from kombu.exceptions import OperationalError
 
-from roomcast.settings import get_settings
+from roomcast.settings import Settings, get_settings
 
-TASK_MODULES = ["postprod.tasks", "search.tasks", "feeds.tasks"]
+TASK_MODULES = ["postprod.tasks", "search.tasks", "feeds.tasks", "roomcast.pipeline"]
+log = logging.getLogger(__name__)
+
+
+class RoomcastCelery(Celery):
+    def send_task(self, name, args=None, kwargs=None, **options):  # type: ignore[no-untyped-def]
+        """Sent now, or (broker down) deferred to the database: a committed change is never
+        answered with an error because its follow-up could not be queued yet."""
+        try:
+            return super().send_task(name, args, kwargs, **options)
+        except (OperationalError, OSError, *self._broker_errors()) as error:
+            from roomcast.deferred import defer
+
+            log.warning("broker unavailable (%s): %s deferred until it is back", error, name)
+            defer(name, list(args or []))
+            return None
+
+    def _broker_errors(self) -> tuple[type[BaseException], ...]:
+        with self.connection_for_write() as connection:
+            return tuple(connection.connection_errors)
+
+
+def _transport_options(settings: Settings) -> dict:
+    broker = settings.resolved_broker_url
+    if settings.broker_is_embedded:
+        # Waits for SQLite's write lock instead of failing when the API and worker write at once.
+        return {"connect_args": {"timeout": 30}}
+    if broker.startswith(("redis", "rediss")):
+        # A killed worker's message comes back after this; recovery does not wait for it (the
+        # sweep re-sends from the database), and a redelivered running step does nothing.
+        return {"visibility_timeout": settings.broker_visibility_timeout_s, "socket_connect_timeout": 2}
+    return {}
 
 
 def create_celery() -> Celery:
     settings = get_settings()
-    app = Celery("roomcast", include=TASK_MODULES)
+    prefix = settings.queue_prefix
+    app = RoomcastCelery("roomcast", include=TASK_MODULES)
     app.conf.update(
         broker_url=settings.resolved_broker_url,
-        result_backend=settings.resolved_result_backend,
+        broker_transport_options=_transport_options(settings),
+        result_backend=settings.result_backend,
+        task_ignore_result=True,  # nothing waits on results: the database is the record
+        # One deployment's queue, control (ping, purge) and event exchanges: deployments
+        # sharing a broker never take each other's work.
+        task_default_queue=prefix,
+        task_default_exchange=prefix,
+        task_default_routing_key=prefix,
+        control_exchange=f"{prefix}.control",
+        event_exchange=f"{prefix}.events",
+        # A worker reconnects to a restarted broker for as long as it takes, instead of exiting.
         broker_connection_retry_on_startup=True,
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
+        # A task whose connection was lost keeps running: its lease (roomcast.runs) makes the
+        # broker's redelivery of it a no-op elsewhere, and its work is not thrown away.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        # A publish to a broker that is down fails in seconds, not tens of seconds.
+        broker_connection_timeout=2,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -34,13 +92,6 @@ def create_celery() -> Celery:
     )
     if settings.broker_is_embedded:
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-        # Waits for SQLite's write lock instead of failing when the API and worker write at once.
-        app.conf.broker_transport_options = {"connect_args": {"timeout": 30}}
-        app.conf.result_backend_transport_options = {}
-        app.conf.database_engine_options = {"connect_args": {"timeout": 30}}
-    elif settings.resolved_broker_url.startswith(("redis", "rediss")):
-        # Longer than any single task may run, so redelivery only follows a real worker loss.
-        app.conf.broker_transport_options = {"visibility_timeout": 4 * 3600}
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from roomcast.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
@@ -117,11 +119,35 @@ def migrate(url: str | None = None) -> None:
                 if engine.dialect.name == "postgresql":
                     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(724011)")
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                if not _newer_than_this_code(config, connection):
+                    command.upgrade(config, "head")
         finally:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
+
+
+def _newer_than_this_code(config, connection) -> bool:  # type: ignore[no-untyped-def]
+    """A rolling upgrade migrates first, so an older node may start on a newer schema: migrations
+    only add, so it runs as it is instead of failing on a revision it does not know."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    current = MigrationContext.configure(connection).get_current_revision()
+    try:
+        ScriptDirectory.from_config(config).get_revision(current)
+    except CommandError:
+        log.warning("the database's schema %s is newer than this version of roomcast; not migrating", current)
+        return True
+    return False
+
+
+def schema_revision() -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine().connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 @contextmanager

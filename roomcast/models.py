@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from roomcast.instants import UTCDateTime
@@ -108,7 +108,10 @@ class Show(Base):
     feed_tokens: Mapped[list[FeedToken]] = relationship(back_populates="show", cascade="all, delete-orphan")
 
     def touch_feed(self) -> None:
-        self.feed_version = (self.feed_version or 0) + 1
+        # An UPDATE ... SET feed_version = feed_version + 1: two nodes publishing at once each
+        # move the feed (read-then-write lost one). A new show has no row to add to yet.
+        persistent = inspect(self).persistent
+        self.feed_version = Show.feed_version + 1 if persistent else (self.feed_version or 0) + 1
         self.updated_at = utcnow()
 
 
@@ -313,7 +316,22 @@ class PipelineStep(Base):
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The lease (roomcast.runs): who runs it, when it last showed life, how often it was sent again.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    owner: Mapped[str | None] = mapped_column(String(128))
+    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     run: Mapped[PipelineRun] = relationship(back_populates="steps")
 
     __table_args__ = (UniqueConstraint("run_id", "name"),)
+
+
+class DeferredTask(Base):
+    """A task that could not be queued while the broker was down; sent when it is back (roomcast.deferred)."""
+
+    __tablename__ = "deferred_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,4 +1,4 @@
-"""The post-production pipeline as one Celery canvas, keyed by the room.
+"""The post-production pipeline, keyed by the room, driven by the database.
 
                            transcribe each track ┐
     decide crosstalk  →    master the mix        ┘→ build the transcript → chapters → index it → publish the episode
@@ -8,49 +8,76 @@ are transcribed and the mix. Mastering decides the time map (cuts, shortened sil
 chapters are placed on.
 
 Tasks are referenced by name, so this module wires the domain packages without importing
-them. The database, not the broker, is the record of what must run: a run that never
-finished (its worker was killed, its message lost) is dispatched again, and the steps that
-already succeeded are skipped (see roomcast.runs).
+them. The database, not the broker, is the record of what must run, in both modes: when a step
+succeeds, :func:`advance` reads which steps are now ready and queues each one (its row first, so
+two callers never queue it twice). Nothing waits on the result backend, so a broker restart
+loses no stage; a message that was lost (a killed worker, a restarted broker) is sent again by
+the sweep (roomcast.sweep), and a step that already succeeded, or runs elsewhere, is skipped
+(see roomcast.runs).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from celery import chain, group
-from celery.canvas import Signature
+from celery.signals import task_postrun
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import Episode, EpisodeStatus, PipelineRun, Room, RunStatus, Track
-from roomcast.runs import current_run
+from roomcast.models import Episode, EpisodeStatus, PipelineRun, Room, RunStatus, Track, utcnow
+from roomcast.runs import UNFINISHED, add_queued_step, current_run
 
 log = logging.getLogger(__name__)
 
-
-def _task(name: str, *args: int) -> Signature:
-    return celery_app.signature(name, args=args, immutable=True)
+TRANSCRIBE = "transcribe:"
 
 
-def build_canvas(room_id: int, track_ids: list[int]) -> Signature:
-    produce = group(
-        *[_task("postprod.transcribe_track", room_id, track_id) for track_id in track_ids],
-        _task("postprod.master_episode", room_id),
-    )
-    return chain(
-        _task("postprod.decide_crosstalk", room_id),
-        produce,
-        _task("postprod.build_transcript", room_id),
-        _task("postprod.build_chapters", room_id),
-        _task("search.index_episode", room_id),
-        _task("feeds.publish_episode", room_id),
-    )
+@dataclass(frozen=True)
+class Step:
+    name: str  # the step's row, as the task names it in roomcast.runs.pipeline_step
+    task: str
+    args: tuple[int, ...]
+    after: tuple[str, ...]
+
+
+def plan(room_id: int, track_ids: list[int]) -> list[Step]:
+    transcribe = [Step(f"{TRANSCRIBE}{t}", "postprod.transcribe_track", (room_id, t), ("crosstalk",)) for t in track_ids]
+    produced = tuple(s.name for s in transcribe) + ("master",)
+    return [
+        Step("crosstalk", "postprod.decide_crosstalk", (room_id,), ()),
+        *transcribe,
+        Step("master", "postprod.master_episode", (room_id,), ("crosstalk",)),
+        Step("transcript", "postprod.build_transcript", (room_id,), produced),
+        Step("chapters", "postprod.build_chapters", (room_id,), ("transcript",)),
+        Step("index", "search.index_episode", (room_id,), ("chapters",)),
+        Step("publish", "feeds.publish_episode", (room_id,), ("index",)),
+    ]
+
+
+PIPELINE_TASKS = {s.task for s in plan(0, [0])}
 
 
 def step_count(track_count: int) -> int:
     return track_count + 6  # crosstalk, one transcription per track, master, chapters, transcript, index, publish
+
+
+def step_for(room_id: int, name: str) -> Step:
+    """The task that does a step of a room (the sweep re-sends by name)."""
+    if name.startswith(TRANSCRIBE):
+        return Step(name, "postprod.transcribe_track", (room_id, int(name[len(TRANSCRIBE):])), ("crosstalk",))
+    return next(s for s in plan(room_id, []) if s.name == name)
+
+
+def send(step: Step) -> None:
+    """Queue a step's task. A broker that is down is not this caller's failure: the row says the
+    step is queued, and the sweep sends it again once its lease has run out."""
+    try:
+        celery_app.send_task(step.task, args=list(step.args))
+    except Exception as error:  # noqa: BLE001 - the broker's errors vary by transport
+        log.warning("step %s not queued now (%s); the sweep sends it again", step.name, error)
 
 
 def prepare_run(session: Session, room: Room) -> Episode:
@@ -65,27 +92,46 @@ def prepare_run(session: Session, room: Room) -> Episode:
     return episode
 
 
-def dispatch(room_id: int) -> None:
+def advance(room_id: int) -> list[str]:
+    """Queue every step of the room's current run whose predecessors have all succeeded."""
     with session_scope() as session:
+        run = current_run(session, room_id)
+        if run is None or run.status not in UNFINISHED:
+            return []
+        known = {s.name for s in run.steps}
+        done = {s.name for s in run.steps if s.status == RunStatus.succeeded}
+        if "publish" in done:  # its worker died between publishing and closing the run
+            run.status, run.finished_at = RunStatus.succeeded, run.finished_at or utcnow()
+            return []
         track_ids = list(session.scalars(select(Track.id).where(Track.room_id == room_id).order_by(Track.id)))
-    build_canvas(room_id, track_ids).apply_async()
-    log.info("pipeline of room %s dispatched (%d tracks)", room_id, len(track_ids))
+        run_id = run.id
+    ready = [s for s in plan(room_id, track_ids) if s.name not in known and all(a in done for a in s.after)]
+    queued = [s for s in ready if add_queued_step(run_id, s.name)]
+    for step in queued:
+        send(step)
+    return [s.name for s in queued]
+
+
+def dispatch(room_id: int) -> None:
+    queued = advance(room_id)
+    log.info("pipeline of room %s dispatched (%s)", room_id, ", ".join(queued) or "nothing ready")
+
+
+@task_postrun.connect
+def _next_steps(sender=None, args=None, state=None, **_kwargs) -> None:  # type: ignore[no-untyped-def]
+    """A step's task ended well: the steps that waited for it may now be ready."""
+    if sender is None or sender.name not in PIPELINE_TASKS or state != "SUCCESS" or not args:
+        return
+    try:
+        advance(int(args[0]))
+    except Exception:  # noqa: BLE001 - the sweep advances this run later
+        log.exception("advancing the pipeline of room %s", args[0])
 
 
 def unfinished_rooms() -> list[int]:
     with session_scope() as session:
-        runs = session.scalars(
-            select(PipelineRun).where(PipelineRun.status.in_([RunStatus.queued, RunStatus.running]))
-        ).all()
+        runs = session.scalars(select(PipelineRun).where(PipelineRun.status.in_(UNFINISHED))).all()
         return sorted({run.room_id for run in runs if current_run(session, run.room_id).id == run.id})
-
-
-def redispatch_unfinished() -> list[int]:
-    """Dispatch every unfinished run again. Only safe where no other worker is working on them."""
-    rooms = unfinished_rooms()
-    for room_id in rooms:
-        dispatch(room_id)
-    return rooms
 
 
 def rerun(room_id: int) -> None:

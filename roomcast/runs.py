@@ -1,26 +1,36 @@
 """Pipeline-run bookkeeping that every task shares.
 
-A task wraps its work in :func:`pipeline_step`. The step's row records start, progress,
-warnings and the end; a step that already succeeded in the room's current run is skipped,
-which is what makes a redelivered or re-dispatched task harmless.
+A task wraps its work in :func:`pipeline_step`. The step's row is the step's lease: the task
+claims it (one atomic UPDATE: only a queued step, or a running one whose heartbeat stopped, can
+be claimed), keeps ``heartbeat_at`` fresh while it works, and records progress, warnings and the
+end. A redelivered or re-sent message finds the step claimed or done and does nothing, which is
+what makes duplicates harmless; the sweep (roomcast.sweep) re-sends a step whose heartbeat stopped.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from celery import Task
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from roomcast.db import session_scope
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, PipelineStep, RunStatus, utcnow
+from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)
 PROGRESS_WRITE_INTERVAL_S = 1.0
+UNFINISHED = (RunStatus.queued, RunStatus.running)
 
 
 @dataclass
@@ -28,6 +38,7 @@ class StepContext:
     """Handed to the body of a step: report progress and warnings as the work goes."""
 
     step_id: int
+    owner: str = ""
     skipped: bool = False
     warnings: list[str] = field(default_factory=list)
     _last_progress_write: float = 0.0
@@ -35,19 +46,25 @@ class StepContext:
     def warn(self, message: str) -> None:
         log.warning(message)
         self.warnings.append(message)
-        with session_scope() as session:
-            step = session.get(PipelineStep, self.step_id)
-            if step is not None:
-                step.warnings = list(self.warnings)
+        self._write(warnings=list(self.warnings))
 
     def progress(self, fraction: float) -> None:
         if time.monotonic() - self._last_progress_write < PROGRESS_WRITE_INTERVAL_S:
             return  # the database need not hear of every segment
         self._last_progress_write = time.monotonic()
+        self._write(progress=max(0.0, min(1.0, fraction)))
+
+    def beat(self) -> bool:
+        """Renew the lease; False once another worker holds it (this one was taken for dead)."""
+        return self._write()
+
+    def _write(self, **values: object) -> bool:
         with session_scope() as session:
-            step = session.get(PipelineStep, self.step_id)
-            if step is not None:
-                step.progress = max(0.0, min(1.0, fraction))
+            result = session.execute(
+                update(PipelineStep).where(PipelineStep.id == self.step_id, PipelineStep.owner == self.owner)
+                .values(heartbeat_at=utcnow(), **values)
+            )
+            return result.rowcount == 1
 
 
 def current_run(session, room_id: int) -> PipelineRun | None:  # type: ignore[no-untyped-def]
@@ -56,43 +73,94 @@ def current_run(session, room_id: int) -> PipelineRun | None:  # type: ignore[no
     ).first()
 
 
-def _open_step(room_id: int, name: str) -> StepContext:
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def add_queued_step(run_id: int, name: str) -> bool:
+    """The step's row, queued: True for the one caller that created it (the unique key decides)."""
+    try:
+        with session_scope() as session:
+            session.add(PipelineStep(run_id=run_id, name=name, status=RunStatus.queued, progress=0.0,
+                                     warnings=[], heartbeat_at=utcnow(), resends=0))
+        return True
+    except IntegrityError:
+        return False
+
+
+def lease_expired_before() -> object:
+    return utcnow() - timedelta(seconds=get_settings().step_lease_s)
+
+
+def _claim(room_id: int, name: str) -> StepContext | None:
+    """The step's lease for this task, or None when it is done or in another live worker's hands."""
     with session_scope() as session:
         run = current_run(session, room_id)
         if run is None:
-            raise LookupError(f"room {room_id} has no pipeline run")
-        step = session.scalars(
-            select(PipelineStep).where(PipelineStep.run_id == run.id, PipelineStep.name == name)
-        ).first()
-        if step is not None and step.status == RunStatus.succeeded:
-            return StepContext(step.id, skipped=True)
-        if step is None:
-            step = PipelineStep(run_id=run.id, name=name)
-            session.add(step)
-        step.status, step.progress, step.warnings, step.finished_at = RunStatus.running, 0.0, [], None
-        if run.status == RunStatus.queued:
-            run.status = RunStatus.running
-        session.flush()
-        return StepContext(step.id)
+            raise LookupError(f"room {room_id} has no pipeline run (is another deployment sharing this broker? "
+                              "see ROOMCAST_QUEUE_PREFIX)")
+        if run.status not in UNFINISHED:
+            return None
+        run_id = run.id
+    add_queued_step(run_id, name)  # a message sent without its row (an older node): the row first
+    owner = new_owner()
+    with session_scope() as session:
+        claimable = or_(PipelineStep.status == RunStatus.queued,
+                        (PipelineStep.status == RunStatus.running) & (PipelineStep.heartbeat_at < lease_expired_before()))
+        claimed = session.execute(
+            update(PipelineStep).where(PipelineStep.run_id == run_id, PipelineStep.name == name, claimable)
+            .values(status=RunStatus.running, owner=owner, heartbeat_at=utcnow(), started_at=utcnow(),
+                    progress=0.0, warnings=[], finished_at=None)
+        ).rowcount == 1
+        if not claimed:
+            return None
+        session.execute(update(PipelineRun).where(PipelineRun.id == run_id, PipelineRun.status == RunStatus.queued)
+                        .values(status=RunStatus.running))
+        step_id = session.scalars(select(PipelineStep.id).where(PipelineStep.run_id == run_id,
+                                                                PipelineStep.name == name)).one()
+    return StepContext(step_id, owner)
 
 
 def _close_step(context: StepContext, status: RunStatus) -> None:
-    with session_scope() as session:
-        step = session.get(PipelineStep, context.step_id)
-        step.status, step.finished_at = status, utcnow()
-        if status == RunStatus.succeeded:
-            step.progress = 1.0
+    values: dict[str, object] = {"status": status, "finished_at": utcnow()}
+    if status == RunStatus.succeeded:
+        values["progress"] = 1.0
+    if not context._write(**values):
+        log.warning("step %s ended here after another worker took it over", context.step_id)
+
+
+@contextmanager
+def _heartbeat(context: StepContext) -> Iterator[None]:
+    """A thread renews the lease while the body works (a body may go minutes without progress)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(get_settings().step_heartbeat_s):
+            try:
+                if not context.beat():
+                    log.warning("step %s: lease taken over by another worker", context.step_id)
+            except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
+                log.exception("heartbeat of step %s", context.step_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{context.step_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager
 def pipeline_step(room_id: int, name: str) -> Iterator[StepContext]:
-    context = _open_step(room_id, name)
-    if context.skipped:
-        log.info("step %s of room %s already done; skipping", name, room_id)
-        yield context
+    context = _claim(room_id, name)
+    if context is None:
+        log.info("step %s of room %s is done or running elsewhere; skipping", name, room_id)
+        yield StepContext(0, skipped=True)
         return
     try:
-        yield context
+        with _heartbeat(context):
+            yield context
     except BaseException:
         _close_step(context, RunStatus.failed)
         raise

@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./data"), description="Database, media and queue of the embedded mode.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under data_dir when unset.")
     broker_url: str | None = Field(default=None, description="Celery broker; an SQLite queue under data_dir when unset.")
-    result_backend: str | None = Field(default=None, description="Celery result backend; derived from the broker when unset.")
+    result_backend: str | None = Field(default=None, description="Celery result backend; none when unset: the "
+                                  "database records every run, and nothing waits on a task's result.")
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL that feeds and links point at.")
     media_dir: Path | None = Field(default=None, description="Media storage; data_dir/media when unset.")
 
@@ -67,6 +68,17 @@ class Settings(BaseSettings):
                                       "at once; beyond, a fast 503 with Retry-After.")
 
     worker_concurrency: int = 2
+    queue_prefix: str = Field(default="roomcast", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Names this "
+                              "deployment's queues and control exchange: deployments sharing a broker (a Redis "
+                              "database, a vhost) need different prefixes, or they take each other's tasks.")
+    broker_visibility_timeout_s: float = Field(default=1800.0, gt=0, description="Redis: an unacknowledged task "
+                                               "goes back to the queue after this. Recovery does not wait for it "
+                                               "(the sweep does), and a redelivered running step is a no-op.")
+    step_heartbeat_s: float = Field(default=5.0, gt=0, description="How often a running pipeline step says it lives.")
+    step_lease_s: float = Field(default=30.0, gt=0, description="A step silent this long lost its worker and is "
+                                "sent again; a step queued this long (doubling per resend) is sent again.")
+    sweep_every_s: float = Field(default=10.0, gt=0, description="How often each worker looks for stalled runs and "
+                                 "for tasks deferred while the broker was down.")
     search_index_dir: Path | None = Field(default=None, description="The embedded search index (tantivy); "
                                           "data_dir/search-index when unset. With PostgreSQL the database is the index.")
     embedded_worker: bool = Field(default=True, description="`roomcast serve` starts a worker when the broker is embedded.")
@@ -83,19 +95,6 @@ class Settings(BaseSettings):
     @property
     def resolved_broker_url(self) -> str:
         return self.broker_url or f"sqla+sqlite:///{self.resolved_data_dir / 'queue.sqlite3'}"
-
-    @property
-    def resolved_result_backend(self) -> str:
-        if self.result_backend:
-            return self.result_backend
-        broker = self.resolved_broker_url
-        if broker.startswith(("redis://", "rediss://")):
-            return broker
-        if self.database_url:
-            from roomcast.db import normalise_url  # the driver we install, not SQLAlchemy's default
-
-            return "db+" + normalise_url(self.database_url)
-        return f"db+sqlite:///{self.resolved_data_dir / 'results.sqlite3'}"
 
     @property
     def resolved_media_dir(self) -> Path:

@@ -1,0 +1,104 @@
+"""`roomcast room`: schedule, open, correct and cancel live rooms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from roomcast.cli.common import command_session, fail, find_room, find_show, room_app, text_option
+from roomcast.settings import get_settings
+from roomcast.text import Line, Prose
+
+@room_app.command("schedule")
+def room_schedule(
+    slug: Annotated[str, typer.Argument(help="The show.")],
+    title: Annotated[str, typer.Option(help="The room's title.", callback=text_option(Line(255, 1)))],
+    start: Annotated[str, typer.Option(help="Start time, ISO 8601, e.g. 2026-12-01T19:00:00+01:00.")],
+    description: Annotated[str, typer.Option(help="What it is about.", callback=text_option(Prose()))] = "",
+    access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
+) -> None:
+    """Schedule a room; the show's feed announces it as a pending live item."""
+    from datetime import datetime
+
+    from live.rooms import host_link, schedule_room
+
+    try:
+        moment = datetime.fromisoformat(start)
+    except ValueError:
+        fail(f"--start {start!r}: not an ISO 8601 time such as 2026-12-01T19:00:00+01:00")
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # a time typed without an offset is this computer's local time
+    with command_session() as session:
+        room = schedule_room(session, find_show(session, slug), title, moment, description, _access(access))
+        link = host_link(room)
+        starts = room.scheduled_at
+    typer.echo(f"room {room.id} scheduled: {get_settings().public_base_url}/rooms/{room.id}")
+    typer.echo(f"starts {starts:%Y-%m-%d %H:%M} UTC ({moment:%Y-%m-%d %H:%M} at {moment.isoformat()[-6:]})")
+    typer.echo(f"host link (keep it private): {link}")
+
+
+@room_app.command("open")
+def room_open(
+    slug: Annotated[str, typer.Argument(help="The show.")],
+    title: Annotated[str, typer.Option(help="The room's title.", callback=text_option(Line(255, 1)))],
+    description: Annotated[str, typer.Option(help="What it is about.", callback=text_option(Prose()))] = "",
+    access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
+    host_name: Annotated[str, typer.Option(help="The host's display name.", callback=text_option(Line(80, 1)))] = "Host",
+) -> None:
+    """Open a room now: prints its page and the host's personal join link."""
+    from live.rooms import host_link, open_room
+
+    with command_session() as session:
+        room = open_room(session, find_show(session, slug), title, description, _access(access))
+        link = host_link(room, host_name)
+    typer.echo(f"room {room.id} is live: {get_settings().public_base_url}/rooms/{room.id}")
+    typer.echo(f"host link (keep it private): {link}")
+
+
+@room_app.command("update")
+def room_update(
+    room_id: Annotated[int, typer.Argument(help="The room.")],
+    title: Annotated[str | None, typer.Option(help="The room's title.", callback=text_option(Line(255, 1)))] = None,
+    description: Annotated[str | None, typer.Option(help="What it is about.", callback=text_option(Prose()))] = None,
+    start: Annotated[str | None, typer.Option(help="A scheduled room's new start, ISO 8601 (no offset: local time).")] = None,
+    access: Annotated[str | None, typer.Option(help="A scheduled room: open, closed or private.")] = None,
+) -> None:
+    """Correct a scheduled or live room; its feed item follows at once."""
+    from datetime import datetime
+
+    from live.rooms import update_room
+
+    moment = None
+    if start is not None:
+        try:
+            moment = datetime.fromisoformat(start)
+        except ValueError:
+            fail(f"--start {start!r}: not an ISO 8601 time such as 2026-12-01T19:00:00+01:00")
+        moment = moment if moment.tzinfo else moment.astimezone()  # as `room schedule` reads it
+    with command_session() as session:
+        room = find_room(session, room_id)
+        update_room(room, title, description, moment, None if access is None else _access(access))
+        status = room.status.value
+    typer.echo(f"room {room_id} updated ({status})")
+
+
+@room_app.command("cancel")
+def room_cancel(room_id: Annotated[int, typer.Argument(help="The room.")]) -> None:
+    """Cancel a scheduled room: it leaves the show's feed and its links stop opening it."""
+    from live.rooms import cancel_room
+
+    with command_session() as session:
+        cancel_room(session, find_room(session, room_id))
+    typer.echo(f"room {room_id} cancelled")
+
+
+def _access(value: str):  # noqa: ANN202
+    from roomcast.models import RoomAccess
+
+    try:
+        return RoomAccess(value)
+    except ValueError:
+        fail(f"--access {value!r}: one of open, closed, private")
+
+
