@@ -29,6 +29,7 @@ from sqlalchemy import select
 from capture.ogg_opus import RATE, OggOpusWriter
 from roomcast.db import session_scope
 from roomcast.models import Participant, PipelineRun, Room, RoomStatus, Track
+from roomcast.packets import RoomEvent
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 from roomcast.text import slugify
@@ -178,6 +179,9 @@ class RoomArchive:
                     pass  # the trailer did not fit: the last complete page ends the file
                 records.submit(settle_track, segment.track_id, str(self.store.path(segment.key)),
                                segment.start_s).add_done_callback(_log_failure)
+
+    def room_events(self, room_id: int, at_s: float, events: list[RoomEvent]) -> None:
+        pass  # the timeline is recorded by live itself (live.records); the archive keeps every packet
 
     def room_ended(self, room_id: int) -> None:
         self.drain()

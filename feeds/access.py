@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from feeds.feed_tokens import find_feed_token
+from roomcast.feed_secrets import find_feed_token
 from roomcast.models import Show
 from roomcast.tokens import InvalidToken, verify
 

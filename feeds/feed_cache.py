@@ -74,7 +74,7 @@ def render(session: Session, show: Show, token: str | None) -> RenderedFeed:
     rooms = session.scalars(select(Room).where(Room.show_id == show.id, Room.access != RoomAccess.private).options(selectinload(Room.participants))).all()
     suffix = f"?token={token}" if show.private and token else ""
     body = build_feed(show, list(episodes), list(rooms), base_url=base_url,
-                      media_url=lambda key: store.url(key) + suffix, read_text=store.read_text)
+                      media_url=lambda key: store.url(key) + suffix, read_text=store.read_text, query=suffix)
     return RenderedFeed(
         version=show.feed_version,
         body=body,

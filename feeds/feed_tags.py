@@ -47,7 +47,8 @@ class LiveItem:
     guid: str
     title: str
     description: str
-    stream_url: str
+    stream_url: str  # Icecast MP3: the enclosure (what most apps that play live items play)
+    hls_url: str
     content_url: str
     persons: list[Person] = field(default_factory=list)
 
@@ -111,6 +112,11 @@ class FeedTags(BaseExtension):
         _add(item, "guid", live.guid, namespace="", isPermaLink="false")
         _add(item, "pubDate", format_datetime(live.start), namespace="")
         _add(item, "enclosure", namespace="", url=live.stream_url, type="audio/mpeg", length="0")
+        # Pocket Casts and CurioCaster know HLS by this MIME type (application/vnd.apple.mpegurl only lately).
+        for mime, url, title, default in (("audio/mpeg", live.stream_url, "MP3", "true"),
+                                          ("application/x-mpegURL", live.hls_url, "HLS", "false")):
+            alternate = _add(item, "alternateEnclosure", type=mime, length="0", title=title, default=default)
+            _add(alternate, "source", uri=url)
         _add(item, "contentLink", "Listen live in the browser", href=live.content_url)
         _add_persons(item, live.persons)
 

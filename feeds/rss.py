@@ -82,24 +82,36 @@ def soundbites(episode: Episode) -> list[tuple[float, float, str]]:
     return bites
 
 
-def live_item(room: Room, base_url: str) -> LiveItem | None:
-    """Scheduled and running rooms are announced; an ended one until its episode is out."""
-    status = {RoomStatus.scheduled: "pending", RoomStatus.live: "live"}.get(room.status, "ended")
+def live_status(room: Room) -> str:
+    """``live`` only once the room's stream plays: an app told ``live`` must find audio."""
+    if room.status == RoomStatus.live:
+        return "live" if room.stream_started_at is not None else "pending"
+    return "pending" if room.status == RoomStatus.scheduled else "ended"
+
+
+def live_item(room: Room, base_url: str, query: str = "") -> LiveItem | None:
+    """Scheduled and running rooms are announced; an ended one until its episode is out.
+
+    ``query`` is a private feed's subscriber token: the stream of a private show opens with it.
+    """
+    status = live_status(room)
     if status == "ended" and (room.episode is None or room.episode.published_at is not None):
         return None
     start = as_utc(room.started_at or room.scheduled_at or room.created_at)
     end = as_utc(room.ended_at) if room.ended_at else None
     if status == "pending" and end is None:
-        end = start + timedelta(hours=1)  # the namespace expects an end; an estimate until it is known
+        # The namespace expects an end: an estimate until it is known.
+        end = max(start, datetime.now(timezone.utc)) + timedelta(hours=1)
     persons = [person(p) for p in room.participants]
     return LiveItem(status, start, end, room.guid, room.title, room.description,
-                    stream_url=f"{base_url}/rooms/{room.id}/listen", content_url=f"{base_url}/rooms/{room.id}",
-                    persons=persons)
+                    stream_url=f"{base_url}/rooms/{room.id}/listen{query}",
+                    hls_url=f"{base_url}/rooms/{room.id}/live.m3u8{query}",
+                    content_url=f"{base_url}/rooms/{room.id}", persons=persons)
 
 
 def build_feed(
     show: Show, episodes: list[Episode], rooms: list[Room], *, base_url: str, media_url: MediaUrl,
-    read_text: Callable[[str], str],
+    read_text: Callable[[str], str], query: str = "",
 ) -> bytes:
     fg = FeedGenerator()
     fg.load_extension("podcast")
@@ -135,7 +147,7 @@ def build_feed(
     fg.tags.locked = (True, show.owner_email)
     fg.tags.medium = show.medium
     fg.tags.persons = [Person(show.author, "host")] if show.author else []
-    fg.tags.live_items = [item for room in rooms if (item := live_item(room, base_url))]
+    fg.tags.live_items = [item for room in rooms if (item := live_item(room, base_url, query))]
 
     for episode in sorted(episodes, key=lambda e: as_utc(e.published_at or e.created_at), reverse=True):
         _add_item(fg, episode, base_url, media_url, read_text)

@@ -297,6 +297,7 @@ class LiveRoom:
         self.broadcast(p.server_message("state", room=self.snapshot()))
         members = list(self.stage.members.values())
         at_s = self.elapsed_s()
+        self.sink.room_events(self.id, at_s, events)  # the live mix follows markers and the record
         asyncio.get_running_loop().run_in_executor(
             records.records_executor, records.record, self.id, at_s, events, members, set(self.stage.blocked))
 

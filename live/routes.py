@@ -222,14 +222,3 @@ def room_page(room_id: RowId, request: Request, session: SessionDep):
     hidden = room.show.private or room.access == RoomAccess.private
     episode = room.episode if room.episode and room.episode.status == EpisodeStatus.published else None
     return templates.TemplateResponse(request, "room.html", {"room": room, "episode": episode, "hidden": hidden})
-
-
-@router.get("/rooms/{room_id}/listen", include_in_schema=False)
-def listen(room_id: RowId, session: SessionDep):
-    """The live HTTP audio stream for podcast apps (liveItem enclosure)."""
-    room = session.get(Room, room_id)
-    if room is None or room.show.private or room.access != RoomAccess.open:
-        raise HTTPException(404, f"no room {room_id}")
-    if room.status != RoomStatus.live:
-        raise HTTPException(404, f"room {room_id} is not live")
-    raise HTTPException(503, "the live HTTP audio stream is not available yet; listen on the room page")

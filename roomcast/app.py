@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from roomcast import __version__, site
+from roomcast.packets import PacketTee
 from roomcast.overload import RETRY_AFTER_S, AdmissionLimit
 from roomcast.settings import get_settings
 
@@ -28,6 +29,8 @@ def create_app() -> FastAPI:
     from live.routes import router as live_router
     from live.signaling import live_rooms
     from live.signaling import router as signaling_router
+    from live.stream.routes import router as stream_router
+    from live.stream.sink import live_streams
     from search.routes import router as search_router
 
     @asynccontextmanager
@@ -37,13 +40,16 @@ def create_app() -> FastAPI:
         recover_interrupted_rooms()  # rooms this process was serving when it died
         yield
         await live_rooms.close_all()  # everyone hears that the room ended; peers close cleanly
+        await live_streams.close_all()  # HTTP listeners hear the stream end; HLS playlists get their end
 
     app = FastAPI(title="roomcast", version=__version__, description=DESCRIPTION, lifespan=lifespan)
-    live_rooms.sink = RoomArchive()  # every packet the SFU forwards from the stage is archived
+    # Every packet the SFU forwards from the stage is archived, and heard in the live mix.
+    live_rooms.sink = PacketTee(RoomArchive(), live_streams)
     app.include_router(feeds_router)
     app.include_router(creator_router)
     app.include_router(live_router)
     app.include_router(signaling_router)
+    app.include_router(stream_router)
     app.include_router(archive_router)
     app.include_router(search_router)
     app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("search", "static")]), name="static")

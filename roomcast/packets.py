@@ -1,15 +1,19 @@
-"""The one interface between the SFU and capture: every packet a speaker publishes.
+"""The one interface between the SFU and what consumes its audio: every packet a speaker publishes.
 
 ``live`` calls a ``PacketSink`` for each RTP packet it forwards from the stage (muted and
-off-stage audio never reaches it); ``capture`` implements it. The app factory wires them,
-so neither package imports the other.
+off-stage audio never reaches it), and for each change on the room's timeline. ``capture``
+implements it (the archive), and so does the live mix (``live.stream``); the app factory
+wires them through a ``PacketTee``, so the SFU does not know who listens, and capture and
+live do not import each other.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiortc.rtp import RtpPacket
+
+RoomEvent = tuple[str, str, dict[str, Any]]  # (kind, who, details): the stage's events, as recorded
 
 
 class PacketSink(Protocol):
@@ -22,6 +26,9 @@ class PacketSink(Protocol):
 
     def stop(self, room_id: int, identity: str) -> None:
         """The speaker's track ended for now (left the stage, muted, disconnected)."""
+
+    def room_events(self, room_id: int, at_s: float, events: list[RoomEvent]) -> None:
+        """What just happened in the room (a join, a marker, off the record), ``at_s`` into it."""
 
     def room_ended(self, room_id: int) -> None:
         """The room's record says ended: close everything, hand the room on (once)."""
@@ -42,8 +49,41 @@ class NoCapture:
     def stop(self, room_id: int, identity: str) -> None:
         pass
 
+    def room_events(self, room_id: int, at_s: float, events: list[RoomEvent]) -> None:
+        pass
+
     def room_ended(self, room_id: int) -> None:
         pass
 
     def problem(self, room_id: int) -> str | None:
         return "this server does not record"
+
+
+class PacketTee:
+    """Every call to each sink in turn. ``problem`` is the recording's: the first sink's."""
+
+    def __init__(self, recording: PacketSink, *others: PacketSink) -> None:
+        self.recording, self.sinks = recording, (recording, *others)
+
+    def write(self, room_id: int, identity: str, packet: RtpPacket, at_s: float) -> None:
+        for sink in self.sinks:
+            sink.write(room_id, identity, packet, at_s)
+
+    def sender_report(self, room_id: int, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
+        for sink in self.sinks:
+            sink.sender_report(room_id, identity, ssrc, ntp_s, rtp_timestamp)
+
+    def stop(self, room_id: int, identity: str) -> None:
+        for sink in self.sinks:
+            sink.stop(room_id, identity)
+
+    def room_events(self, room_id: int, at_s: float, events: list[RoomEvent]) -> None:
+        for sink in self.sinks:
+            sink.room_events(room_id, at_s, events)
+
+    def room_ended(self, room_id: int) -> None:
+        for sink in self.sinks:
+            sink.room_ended(room_id)
+
+    def problem(self, room_id: int) -> str | None:
+        return self.recording.problem(room_id)

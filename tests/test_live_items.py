@@ -46,8 +46,18 @@ def test_live_item_follows_the_room(session) -> None:  # type: ignore[no-untyped
 
     room.status, room.started_at = RoomStatus.live, utcnow()
     session.commit()
+    [opened] = live_items(session)
+    assert opened["status"] == "pending"  # the room is open, but its stream does not play yet
+
+    room.stream_started_at = utcnow()
+    session.commit()
     [live] = live_items(session)
     assert live["status"] == "live" and live["guid"] == pending["guid"]  # one stream, one guid
+    listen, hls = f"/rooms/{room.id}/listen", f"/rooms/{room.id}/live.m3u8"
+    assert live["enclosure"]["url"].endswith(listen) and live["enclosure"]["type"] == "audio/mpeg"
+    alternates = {a["type"]: a["source"][0]["uri"] for a in live["alternativeEnclosures"]}
+    assert alternates["audio/mpeg"].endswith(listen) and alternates["application/x-mpegURL"].endswith(hls)
+    assert live["contentLinks"][0]["url"].endswith(f"/rooms/{room.id}")
 
     room.status, room.ended_at = RoomStatus.ended, utcnow()
     episode = Episode(show=show, room=room, title=room.title, status=EpisodeStatus.processing)
