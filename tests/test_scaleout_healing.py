@@ -36,7 +36,9 @@ def status(deployed: Deployment, episode_id: int) -> dict:
 
 def import_episode(deployed: Deployment, talk: Conversation, slug: str = "heal") -> dict:
     deployed.roomcast.run("show", "create", slug, "--title", "Healing", check=True)
-    episode = deployed.roomcast.run_json("import", slug, "--title", "Survives", *talk.track_args())
+    result = deployed.roomcast.run("import", slug, "--title", "Survives", *talk.track_args(), "--json", check=True)
+    assert "Exception ignored" not in result.stderr, result.stderr  # AsyncResult.__del__ at exit (item 7)
+    episode = json.loads(result.stdout.strip().splitlines()[-1])
     assert episode["status"] == "processing"
     return episode
 
