@@ -31,6 +31,7 @@ def create_app() -> FastAPI:
     from live.signaling import router as signaling_router
     from live.stream.routes import router as stream_router
     from live.stream.sink import live_streams
+    from roomcast.health import router as health_router
     from search.routes import router as search_router
 
     @asynccontextmanager
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
     app.include_router(stream_router)
     app.include_router(archive_router)
     app.include_router(search_router)
+    app.include_router(health_router)  # /readyz: database, broker, media
     app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("search", "static")]), name="static")
     site.install(app)  # browsers get an HTML page for a 404, the API keeps its JSON; the favicon
 
