@@ -109,7 +109,7 @@ class _Follower:
     def update(self, stage: str, progress: float) -> None:
         if self.bar is not None:
             self.bar.update(self.task, completed=progress, description=stage)
-        elif stage != self.last:
+        elif stage not in (self.last, "running"):  # "running" alone: between two steps
             self.last = stage
             stderr.print(f"{progress * 100:3.0f}%  {stage}", highlight=False, soft_wrap=True)
 
