@@ -10,13 +10,12 @@ from feedgen.feed import FeedGenerator
 
 from feeds.feed_tags import EntryTags, FeedTags, LiveItem, Person, podcast_guid
 from feeds.media_types import TRANSCRIPT_TYPES
+from feeds.soundbites import soundbites
 from roomcast.models import Episode, Participant, Role, Room, RoomStatus, Show
 from roomcast.text import clean_text as xml_text
-from roomcast.timemap import TimeMap
 
 MediaUrl = Callable[[str], str]
 HOST_ROLES = {Role.host, Role.moderator}
-SOUNDBITE_MIN_S, SOUNDBITE_MAX_S = 1.0, 120.0
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -65,21 +64,6 @@ def show_notes(episode: Episode, persons: list[Person], chapters: list[dict]) ->
     if chapters:
         parts.append("Chapters:\n" + "\n".join(f"{clock(c['startTime'])} {c['title']}" for c in chapters))
     return "\n\n".join(parts)
-
-
-def soundbites(episode: Episode) -> list[tuple[float, float, str]]:
-    """Clip marks, placed on the published audio; a clip that was cut is left out."""
-    time_map = TimeMap.from_json(episode.time_map) or TimeMap.identity(episode.duration_s or 0.0)
-    bites = []
-    for event in episode.room.events:
-        if event.kind != "clip" or not time_map.is_kept(event.at_s):
-            continue
-        start = time_map.to_episode(event.at_s)
-        end = time_map.to_episode(event.at_s + float(event.data.get("duration", 30)))
-        duration = min(end - start, SOUNDBITE_MAX_S, (episode.duration_s or 0) - start)
-        if duration >= SOUNDBITE_MIN_S:
-            bites.append((start, duration, event.data.get("title") or episode.title))
-    return bites
 
 
 def live_status(room: Room) -> str:
@@ -174,4 +158,4 @@ def _add_item(fg: FeedGenerator, episode: Episode, base_url: str, media_url: Med
     if episode.chapters_key:
         entry.tags.chapters_url = media_url(episode.chapters_key)
     entry.tags.persons = persons
-    entry.tags.soundbites = soundbites(episode)
+    entry.tags.soundbites = [(bite.start, bite.duration, bite.title) for bite in soundbites(episode)]

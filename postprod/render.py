@@ -38,6 +38,7 @@ BLOCK = RATE * 4
 CROSSFADE_S = 0.02
 ACTIVITY_FRAME = RATE // 20  # 50 ms
 SILENCE_DBFS = -45.0
+LEAD_IN_S, TAIL_OUT_S = 0.3, 0.6  # kept before the first sound and after the last (with shortened silences)
 # A second of a track whose peak stays below this is not metered: the loudness gate drops
 # anything under -70 LUFS anyway, and tracks are mostly their speaker listening.
 UNMETERED_PEAK = np.float32(10 ** (-80 / 20))
@@ -231,10 +232,22 @@ def room_activity(tracks: list[tuple[DecodedAudio, float, float]], frames: int) 
     return combined
 
 
+def edges(silent: np.ndarray, duration: float) -> list[tuple[float, float]]:
+    """The quiet before the first sound and after the last, less a breath: an episode opens on
+    its first word and closes just after its last, not on a room's setting-up and leaving."""
+    sound = np.flatnonzero(~silent)
+    if sound.size == 0:
+        return []
+    frame_s = ACTIVITY_FRAME / RATE
+    first, last = sound[0] * frame_s - LEAD_IN_S, (sound[-1] + 1) * frame_s + TAIL_OUT_S
+    return [span for span in ((0.0, first), (last, duration)) if span[1] - span[0] > 0]
+
+
 def kept_spans(duration: float, cuts: list[tuple[float, float]], activity: np.ndarray, max_silence_s: float | None) -> list[tuple[float, float]]:
     removed = [(max(0.0, a), min(duration, b)) for a, b in cuts if b > a]
     if max_silence_s is not None:
         silent = activity < 10 ** (SILENCE_DBFS / 20)
+        removed += edges(silent, duration)
         frame_s = ACTIVITY_FRAME / RATE
         run_start = None
         for index, quiet in enumerate(np.append(silent, False)):
@@ -567,8 +580,10 @@ def _master_and_encode(
     if silent:
         warnings.append("the episode is silent")
     envelope = envelope_of(mix, mix.path.with_name("envelope.raw"))
-    bin_size = max(1, math.ceil(mix.samples / WAVEFORM_BINS))
-    peaks = np.zeros(max(1, math.ceil(mix.samples / bin_size)), dtype=np.float32)
+    # Always WAVEFORM_BINS bins (a ceil'd bin size left 1199 for some lengths); the remainder
+    # samples fold into the last bin.
+    bin_size = max(1, mix.samples // WAVEFORM_BINS)
+    peaks = np.zeros(max(1, min(WAVEFORM_BINS, math.ceil(mix.samples / bin_size))), dtype=np.float32)
     files = []
     for number, fmt in enumerate(options.formats):
         # Each codec moves loudness and peaks its own way (AAC overshoots far more than

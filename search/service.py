@@ -40,7 +40,7 @@ class Result:
             "segment_start": round(hit.start, 2),
             "text": hit.text,
             "snippet": hit.snippet,
-            "url": episode_url(hit.episode_id, self.start),
+            "url": episode_url(hit.episode_id, self.start, HIT_LEAD_S),
             "score": round(hit.score, 4),
         }
 
@@ -61,8 +61,14 @@ class EpisodeResults:
         }
 
 
-def episode_url(episode_id: int, seconds: float) -> str:
-    return f"/episodes/{episode_id}#t={math.floor(seconds)}"
+# A hit's link starts a second before its word: landing on the word itself clips its first
+# sound (players seek to a frame, not a sample) and gives the listener no run-up.
+HIT_LEAD_S = 1.0
+
+
+def episode_url(episode_id: int, seconds: float, lead_s: float = 0.0) -> str:
+    start = max(0.0, math.floor((seconds - lead_s) * 10) / 10)
+    return f"/episodes/{episode_id}#t={start:g}"
 
 
 def landing_time(hit: Hit, query: Query) -> float:

@@ -22,6 +22,9 @@ import pytest
 ESPEAK_RATE = 22_050
 GAP_S = 0.8
 LEAD_S = 0.5
+# An episode opens a breath before its first sound and closes a breath after its last
+# (postprod.render): a conversation's lead-in and final gap are that much shorter in it.
+OPENING_TRIM_S, CLOSING_TRIM_S = LEAD_S - 0.3, GAP_S - 0.6
 
 
 @dataclass

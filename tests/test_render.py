@@ -114,3 +114,13 @@ def test_aac_is_mastered_too(tmp_path: Path) -> None:
         integrated, peak = measure_loudness(file.path)
         assert integrated == pytest.approx(-16, abs=0.5), file.path
         assert peak <= -1.0, file.path
+
+
+def test_an_episode_opens_on_its_first_sound_and_closes_just_after_its_last(tmp_path: Path) -> None:
+    # 5 s of setting up, 8 s of talk, 6 s of leaving: the 3 s silence limit used to keep 3 s of each.
+    track = opus(tmp_path / "a.ogg", speechlike(19, 11, -12, [(5, 13)]))
+    result = render([TrackInput("a", track)], tmp_path / "e", RenderOptions(max_silence_s=3.0))
+    first_sound = result.time_map.to_episode(5.0)
+    assert 0.0 <= first_sound <= 0.5
+    assert result.duration_s - result.time_map.to_episode(13.0) <= 1.0
+    assert result.duration_s == pytest.approx(0.3 + 8 + 0.6, abs=0.2)  # a breath either side of the talk
