@@ -126,3 +126,45 @@ def test_status_shows_the_room_to_rerun(tmp_path: Path) -> None:
         assert "room: 1" in result.stdout and "roomcast rerun 1" in result.stdout
         assert json.loads(deployed.roomcast.run("status", str(episode_id), "--json", check=True).stdout)["room_id"] == 1
         assert "Exception ignored" not in result.stderr
+
+
+def test_the_readmes_roles_migrate_and_run(tmp_path: Path) -> None:
+    """The README's PostgreSQL roles, run as written: `roomcast migrate` as the owner, then the
+    narrower role creates a show and reads it (and starts without migrating)."""
+    import re
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import Roomcast, free_port, roomcast_env
+    from tests.scaleout import POSTGRES_ADMIN
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    sql = re.search(r"\*\*PostgreSQL roles\.\*\*.*?```sql\n(.*?)```", readme, re.S).group(1)
+    tag = uuid.uuid4().hex[:8]
+    sql = re.sub(r"\broomcast(_owner|_app)?\b", lambda m: f"rc{tag}{m.group(1) or ''}", sql)
+    before, after = sql.split(f"\\c rc{tag}\n")
+    database = f"rc{tag}"
+    try:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            for statement in before.split(";")[:-1]:
+                admin.execute(statement)
+        with psycopg.connect(POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{database}", autocommit=True) as connection:
+            connection.execute(after)
+
+        def as_role(role: str) -> Roomcast:
+            env = roomcast_env(tmp_path / "data", free_port(),
+                               ROOMCAST_DATABASE_URL=f"postgresql://{role}@127.0.0.1:5432/{database}",
+                               ROOMCAST_BROKER_URL="redis://127.0.0.1:6379/12")
+            return Roomcast(env, tmp_path / "data")
+
+        assert "database at schema" in as_role(f"rc{tag}_owner").run("migrate", check=True).stdout
+        app = as_role(f"rc{tag}_app")
+        assert "database at schema" in app.run("migrate", check=True).stdout  # at head: it only reads the revision
+        app.run("show", "create", "granted", "--title", "Granted", check=True)
+        assert "granted" in app.run("show", "list", check=True).stdout
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            for role in (f"rc{tag}_app", f"rc{tag}_owner"):
+                admin.execute(f'DROP ROLE IF EXISTS "{role}"')
