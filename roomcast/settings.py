@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     join_token_hours: int = 24
     max_stage: int = Field(default=12, ge=1, le=64, description="Most people on a room's stage at once.")
     room_grace_s: float = Field(default=60.0, description="A live room with nobody left in it ends after this.")
+    stream_recheck_s: float = Field(default=15.0, gt=0, description="How often a private room's HTTP stream "
+                                    "checks its listener's token again: a revoked link stops within this.")
     node: str = Field(
         default="local", min_length=1, max_length=64,
         description="This server's name among several sharing a database: a live room is served, and after a "

@@ -5,7 +5,7 @@ URL (podcast apps send no headers): a join token for the room, the show's creato
 for an open room of a private show, the subscriber's feed token (the one its feed carries).
 A join token stops working when its holder is removed and blocked, or taken off a closed
 room's invite list, a feed token when the host revokes it; a listener already streaming is
-checked again every ``RECHECK_S``.
+checked again every ``stream_recheck_s`` (settings).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from roomcast.feed_secrets import find_feed_token
 from roomcast.models import Participant, Role, Room, RoomAccess
 from roomcast.tokens import InvalidToken
 
-RECHECK_S = 15.0
 
 
 def is_public(room: Room) -> bool:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
-from live.stream.access import RECHECK_S, is_public, require_stream_access, still_allowed
+from live.stream.access import is_public, require_stream_access, still_allowed
 from live.stream.encoders import MP3_BITRATE
 from live.stream.hls import PLAYLIST, live_prefix
 from live.stream.icecast import Mp3Listener
@@ -67,7 +67,8 @@ def listen(room_id: RowId, session: SessionDep, request: Request, token: str | N
     if not is_public(room):
         async def recheck() -> bool:
             return await asyncio.get_running_loop().run_in_executor(None, still_allowed, room_id, token)
-    return Mp3Listener(stream.broadcast, headers, metadata=icy_metadata == "1", recheck=recheck, recheck_s=RECHECK_S)
+    return Mp3Listener(stream.broadcast, headers, metadata=icy_metadata == "1", recheck=recheck,
+                        recheck_s=get_settings().stream_recheck_s)
 
 
 @router.api_route("/rooms/{room_id}/live.m3u8", methods=["GET", "HEAD"], name="live_playlist",

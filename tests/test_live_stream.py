@@ -1,0 +1,254 @@
+"""The live HTTP streams, heard by real clients: ffmpeg on the MP3 and the HLS playlist, Whisper
+on what they carry, raw HTTP for the ICY metadata, Chromium's <audio> element."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from live.bot import Bot, OpusFile
+from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop, wait_until
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def opus_of(directory: Path, name: str, text: str, voice: str, delay_ms: int) -> Path:
+    """A sentence in a 6 s loop, ``delay_ms`` in: two of them take turns instead of talking over each other."""
+    wav, opus = directory / f"{name}.wav", directory / f"{name}.opus"
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-af", f"adelay={delay_ms},apad=whole_dur=6",
+                    "-ar", "48000", "-ac", "1", "-c:a", "libopus", "-b:a", "32k", str(opus)], check=True)
+    return opus
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    directory = tmp_path_factory.mktemp("voices")
+    return {
+        "host": opus_of(directory, "host", "Tonight we talk about rivers and mountains.", "en-us", 0),
+        "guest": opus_of(directory, "guest", "The old volcano is quiet.", "en-us+f3", 3200),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    data_dir = tmp_path_factory.mktemp("live-stream") / "data"
+    port = free_port()
+    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_GRACE_S="2",
+                                     ROOMCAST_LIVE_TRANSCRIPTION="false", ROOMCAST_STREAM_RECHECK_S="1"), data_dir)
+    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+    process = start_server(roomcast, port)
+    yield LiveServer(process, roomcast, creator)
+    stop(process.process)
+
+
+def heard(path: Path) -> str:
+    from postprod.track_progress import transcribe_file
+
+    return " ".join(u.text for u in transcribe_file(path, "en")).lower()
+
+
+async def speaking_room(server: LiveServer, voices: dict[str, Path], **room: str) -> tuple[int, Bot, Bot]:
+    """A room with the host and a guest on its stage, each saying their sentence over and over."""
+    room_id, host_token = server.open_room(title="Streamed", host_name="Hana", **room)
+    host = Bot(server.ws(room_id), host_token, voice=lambda: OpusFile(str(voices["host"]), loop=True))
+    guest = Bot(server.ws(room_id), server.token(room_id, "gil", role="speaker"),
+                voice=lambda: OpusFile(str(voices["guest"]), loop=True))
+    for bot in (host, guest):
+        await bot.join()
+        await bot.negotiate()
+        await bot.connected()
+        await bot.send("take_stage", consent=True)
+    return room_id, host, guest
+
+
+async def ffmpeg(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec("ffmpeg", "-v", "error", "-y", *args)
+
+
+def first_stream_title(url: str) -> tuple[dict[str, str], str]:
+    """Read an Icecast stream as a SHOUTcast client does, up to its first metadata block."""
+    with httpx.stream("GET", url, headers={"Icy-MetaData": "1"}, timeout=20) as response:
+        metaint = int(response.headers["icy-metaint"])
+        data = b""
+        for chunk in response.iter_raw():
+            data += chunk
+            if len(data) > metaint and len(data) >= metaint + 1 + data[metaint] * 16:
+                break
+        block = data[metaint + 1:metaint + 1 + data[metaint] * 16].rstrip(b"\0").decode()
+        return dict(response.headers), block
+
+
+def test_a_live_room_is_heard_over_mp3_and_hls_and_both_end_with_it(server: LiveServer, voices, tmp_path: Path) -> None:
+    base = server.server.base_url
+
+    async def scenario() -> dict:
+        room_id, host, guest = await speaking_room(server, voices)
+        await host.send("marker", title="Rivers and zebras")
+        feed = f"{base}/shows/talk/feed.xml"
+        await asyncio.to_thread(wait_until, lambda: 'status="live"' in httpx.get(feed).text, 20, 0.5, "the feed says live")
+        listen, playlist = f"{base}/rooms/{room_id}/listen", f"{base}/rooms/{room_id}/live.m3u8"
+        head = await asyncio.to_thread(httpx.head, listen)
+        icy_headers, title = await asyncio.to_thread(first_stream_title, listen)
+        started = time.monotonic()
+        mp3 = await ffmpeg("-t", "12", "-i", listen, "-c", "copy", str(tmp_path / "live.mp3"))
+        hls = await ffmpeg("-i", playlist, "-t", "12", str(tmp_path / "hls.wav"))
+        endless = await ffmpeg("-i", listen, "-c", "copy", str(tmp_path / "endless.mp3"))
+        assert await mp3.wait() == 0 and await hls.wait() == 0
+        mp3_wall = time.monotonic() - started
+        await host.send("end_room")
+        await host.expect("ended")
+        ended_at = time.monotonic()
+        endless_rc = await asyncio.wait_for(endless.wait(), 15)
+        for bot in (host, guest):
+            await bot.close()
+        return {"room": room_id, "head": head, "icy": icy_headers, "title": title, "mp3_wall": mp3_wall,
+                "endless_rc": endless_rc, "end_s": time.monotonic() - ended_at,
+                "final": httpx.get(playlist).text, "after": httpx.get(listen)}
+
+    seen = asyncio.run(scenario())
+    assert seen["head"].status_code == 200 and seen["head"].headers["content-type"] == "audio/mpeg"
+    assert seen["icy"]["content-type"] == "audio/mpeg" and seen["icy"]["icy-name"] == "Streamed"
+    assert seen["title"] == "StreamTitle='Rivers and zebras';"
+    # A burst of the last 1.5 s, then real time: 12 s of audio take under 12 s, and not much under.
+    assert 9.0 < seen["mp3_wall"] < 13.0, seen["mp3_wall"]
+    for name in ("live.mp3", "hls.wav"):
+        words = heard(tmp_path / name)
+        assert "rivers" in words and "mountains" in words, (name, words)  # the host
+        assert "volcano" in words and "quiet" in words, (name, words)  # and the guest, in one mix
+    # The room's end ends the stream cleanly (a download client stops), and the playlist says so.
+    assert seen["endless_rc"] == 0 and seen["end_s"] < 10
+    assert seen["final"].rstrip().endswith("#EXT-X-ENDLIST")
+    assert seen["after"].status_code == 404
+
+
+def segments(playlist: str) -> list[tuple[datetime, float, str]]:
+    found = re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)\n#EXTINF:([\d.]+),\n(\S+)", playlist)
+    return [(datetime.fromisoformat(stamp.replace("Z", "+00:00")), float(length), uri) for stamp, length, uri in found]
+
+
+def test_off_the_record_stays_live_but_leaves_the_rewind_window_and_the_disk(server: LiveServer, voices) -> None:
+    base = server.server.base_url
+
+    async def scenario() -> tuple[int, datetime, datetime, str, str]:
+        room_id, host, guest = await speaking_room(server, voices)
+        playlist = f"{base}/rooms/{room_id}/live.m3u8"
+        await asyncio.to_thread(wait_until, lambda: len(segments(httpx.get(playlist).text)) >= 3, 20, 0.5, "3 segments")
+        await host.send("off_record", on=True)
+        await guest.wait_state(lambda s: s["off_record"])
+        off = datetime.now().astimezone()
+        await asyncio.sleep(6)
+        during = httpx.get(playlist).text  # live listeners still hear it: it sits at the live edge
+        await host.send("off_record", on=False)
+        await guest.wait_state(lambda s: not s["off_record"])
+        on = datetime.now().astimezone()
+        await asyncio.sleep(12)  # the off-record segments pass the live edge
+        after = httpx.get(playlist).text
+        await host.send("end_room")
+        await host.expect("ended")
+        for bot in (host, guest):
+            await bot.close()
+        return room_id, off, on, during, after
+
+    room_id, off, on, during, after = asyncio.run(scenario())
+    assert any(start + timedelta(seconds=length) > off + timedelta(seconds=1) for start, length, _ in segments(during))
+    kept = segments(after)
+    inside = [uri for start, length, uri in kept
+              if start < on - timedelta(seconds=0.5) and start + timedelta(seconds=length) > off + timedelta(seconds=0.5)]
+    assert inside == [], inside
+    assert any(start < off for start, _, _ in kept) and any(start > on for start, _, _ in kept)
+    assert int(re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", after).group(1)) >= 2
+    final = wait_until(lambda: (text := httpx.get(f"{base}/rooms/{room_id}/live.m3u8").text).endswith("ENDLIST\n") and text,
+                       10, 0.2, "the end of the playlist")
+    on_disk = sorted(p.name for p in (server.roomcast.data_dir / "media" / "rooms" / str(room_id) / "live").glob("*.ts"))
+    # Ended moments ago: nothing of the off-record span is on the disk, everything listed is.
+    assert on_disk == sorted(uri.split("/")[-1] for _, _, uri in segments(final))
+
+
+def test_a_private_room_streams_only_with_a_token_and_a_revoked_one_stops(server: LiveServer, voices) -> None:
+    base = server.server.base_url
+
+    async def scenario() -> dict:
+        room_id, host, guest = await speaking_room(server, voices, access="private")
+        lou_token = server.token(room_id, "lou")
+        lou = Bot(server.ws(room_id), lou_token)
+        await lou.join()
+        listen, playlist = f"{base}/rooms/{room_id}/listen", f"{base}/rooms/{room_id}/live.m3u8"
+        await asyncio.to_thread(wait_until, lambda: httpx.get(playlist, params={"token": lou_token}).status_code == 200,
+                                20, 0.5, "the private playlist")
+        seen = {"none": httpx.get(listen), "forged": httpx.get(listen, params={"token": "x.y.z"}),
+                "playlist_none": httpx.get(playlist), "playlist": httpx.get(playlist, params={"token": lou_token})}
+        segment = segments(seen["playlist"].text)[0][2]
+        seen["segment_none"] = httpx.get(f"{base}/rooms/{room_id}/{segment.split('?')[0]}")
+        seen["segment"] = httpx.get(f"{base}/rooms/{room_id}/{segment}")
+        got = 0
+        with httpx.stream("GET", listen, params={"token": lou_token}, timeout=30) as response:
+            seen["stream_status"] = response.status_code
+            seen["stream_cache"] = response.headers.get("cache-control")
+            for chunk in response.iter_raw():
+                got += len(chunk)
+                if got > 20_000 and "removed_at" not in seen:
+                    await host.send("remove", identity="lou", block=True)
+                    seen["removed_at"] = time.monotonic()
+        seen["stopped_after_s"] = time.monotonic() - seen["removed_at"]
+        await host.send("end_room")
+        await host.expect("ended")
+        for bot in (host, guest, lou):
+            await bot.close()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen["none"].status_code == 401 and seen["forged"].status_code == 403
+    assert seen["playlist_none"].status_code == 401 and seen["playlist"].status_code == 200
+    assert all("?token=" in uri for _, _, uri in segments(seen["playlist"].text))  # a player keeps the token
+    assert seen["segment_none"].status_code == 401 and seen["segment"].status_code == 200
+    assert seen["segment"].headers["cache-control"] == "private, no-store"
+    assert seen["stream_status"] == 200 and seen["stream_cache"] == "private, no-store"
+    assert seen["stopped_after_s"] < 5  # checked again every second here (ROOMCAST_STREAM_RECHECK_S)
+
+
+def test_chromium_plays_the_mp3_stream(server: LiveServer, voices) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_live_browser import launch
+
+    base, room, done = server.server.base_url, {}, threading.Event()
+
+    def bots() -> None:
+        async def run() -> None:
+            room_id, host, guest = await speaking_room(server, voices)
+            room["id"] = room_id
+            await asyncio.to_thread(done.wait, 120)
+            await host.send("end_room")
+            await asyncio.gather(host.close(), guest.close())
+        asyncio.run(run())
+
+    thread = threading.Thread(target=bots)
+    thread.start()
+    try:
+        wait_until(lambda: "id" in room and httpx.get(f"{base}/rooms/{room['id']}/live.m3u8").status_code == 200,
+                   30, 0.5, "the stream")
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            page = browser.new_page()
+            page.goto(f"{base}/rooms/{room['id']}")
+            played = page.evaluate("""async (url) => {
+                const audio = new Audio(url);
+                await audio.play();
+                await new Promise(r => setTimeout(r, 4000));
+                return {time: audio.currentTime, error: audio.error && audio.error.message};
+            }""", f"{base}/rooms/{room['id']}/listen")
+            browser.close()
+    finally:
+        done.set()
+        thread.join(30)
+    assert played["error"] is None and played["time"] > 2.5, played
