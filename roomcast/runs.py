@@ -18,13 +18,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from celery import Task
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from roomcast.db import session_scope
+from roomcast.db import is_postgres, session_scope
+from roomcast.instants import as_utc
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, PipelineStep, RunStatus, utcnow
 from roomcast.settings import get_settings
 
@@ -62,9 +65,19 @@ class StepContext:
         with session_scope() as session:
             result = session.execute(
                 update(PipelineStep).where(PipelineStep.id == self.step_id, PipelineStep.owner == self.owner)
-                .values(heartbeat_at=utcnow(), **values)
+                .values(heartbeat_at=clock(session), **values)
             )
             return result.rowcount == 1
+
+
+def clock(session: Session) -> Any:
+    """Now, by the database's clock where there is one to share: leases are compared across
+    machines, so a worker whose clock runs ahead must not take its peers' steps for dead."""
+    return func.now() if is_postgres(session) else utcnow()
+
+
+def database_now(session: Session) -> datetime:
+    return as_utc(session.scalar(select(func.now()))) if is_postgres(session) else utcnow()
 
 
 def current_run(session, room_id: int) -> PipelineRun | None:  # type: ignore[no-untyped-def]
@@ -82,14 +95,14 @@ def add_queued_step(run_id: int, name: str) -> bool:
     try:
         with session_scope() as session:
             session.add(PipelineStep(run_id=run_id, name=name, status=RunStatus.queued, progress=0.0,
-                                     warnings=[], heartbeat_at=utcnow(), resends=0))
+                                     warnings=[], heartbeat_at=clock(session), resends=0))
         return True
     except IntegrityError:
         return False
 
 
-def lease_expired_before() -> object:
-    return utcnow() - timedelta(seconds=get_settings().step_lease_s)
+def lease_expired_before(session: Session) -> Any:
+    return clock(session) - timedelta(seconds=get_settings().step_lease_s)
 
 
 def _claim(room_id: int, name: str) -> StepContext | None:
@@ -106,10 +119,10 @@ def _claim(room_id: int, name: str) -> StepContext | None:
     owner = new_owner()
     with session_scope() as session:
         claimable = or_(PipelineStep.status == RunStatus.queued,
-                        (PipelineStep.status == RunStatus.running) & (PipelineStep.heartbeat_at < lease_expired_before()))
+                        (PipelineStep.status == RunStatus.running) & (PipelineStep.heartbeat_at < lease_expired_before(session)))
         claimed = session.execute(
             update(PipelineStep).where(PipelineStep.run_id == run_id, PipelineStep.name == name, claimable)
-            .values(status=RunStatus.running, owner=owner, heartbeat_at=utcnow(), started_at=utcnow(),
+            .values(status=RunStatus.running, owner=owner, heartbeat_at=clock(session), started_at=utcnow(),
                     progress=0.0, warnings=[], finished_at=None)
         ).rowcount == 1
         if not claimed:

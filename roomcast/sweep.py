@@ -22,19 +22,21 @@ from celery import bootsteps
 from sqlalchemy import func, select, update
 
 from roomcast.db import session_scope
-from roomcast.models import PipelineRun, PipelineStep, RunStatus, utcnow
+from roomcast.models import PipelineRun, PipelineStep, RunStatus
 from roomcast.pipeline import advance, send, step_for, unfinished_rooms
-from roomcast.runs import UNFINISHED
+from roomcast.runs import UNFINISHED, clock, database_now
 from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 32  # a queued step waits at most 32 leases between re-sends
 
 
-def _open_steps() -> list[tuple[int, int, str, str, datetime | None, int]]:
-    """(step id, room, name, status, heartbeat, resends) of the unfinished steps of current runs."""
+def _open_steps() -> tuple[datetime, list[tuple[int, int, str, str, datetime | None, int]]]:
+    """The database's now, and (step id, room, name, status, heartbeat, resends) of the unfinished
+    steps of current runs."""
     latest = select(func.max(PipelineRun.id)).group_by(PipelineRun.room_id)
     with session_scope() as session:
+        now = database_now(session)
         rows = session.execute(
             select(PipelineStep.id, PipelineRun.room_id, PipelineStep.name, PipelineStep.status,
                    PipelineStep.heartbeat_at, PipelineStep.resends)
@@ -42,7 +44,7 @@ def _open_steps() -> list[tuple[int, int, str, str, datetime | None, int]]:
             .where(PipelineRun.status.in_(UNFINISHED), PipelineRun.id.in_(latest),
                    PipelineStep.status.in_([RunStatus.queued, RunStatus.running]))
         ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return now, [tuple(row) for row in rows]  # type: ignore[misc]
 
 
 def _overdue(status: RunStatus, heartbeat: datetime | None, resends: int, now: datetime) -> bool:
@@ -61,15 +63,16 @@ def _take_for_resend(step_id: int, heartbeat: datetime | None) -> bool:
         return session.execute(
             update(PipelineStep).where(PipelineStep.id == step_id, seen,
                                        PipelineStep.status.in_([RunStatus.queued, RunStatus.running]))
-            .values(status=RunStatus.queued, owner=None, heartbeat_at=utcnow(), resends=PipelineStep.resends + 1)
+            .values(status=RunStatus.queued, owner=None, heartbeat_at=clock(session), resends=PipelineStep.resends + 1)
         ).rowcount == 1
 
 
 def resend_stalled(force: bool = False) -> list[str]:
     """Send again every step that is overdue (every open step, with ``force``: the embedded
     worker at start, which knows that no other worker exists)."""
-    now, resent = utcnow(), []
-    for step_id, room_id, name, status, heartbeat, resends in _open_steps():
+    now, steps = _open_steps()
+    resent = []
+    for step_id, room_id, name, status, heartbeat, resends in steps:
         if (force or _overdue(status, heartbeat, resends, now)) and _take_for_resend(step_id, heartbeat):
             log.warning("room %s: step %s %s; sending it again", room_id, name,
                         "was running when its worker stopped" if status == RunStatus.running else "was never picked up")
