@@ -43,3 +43,30 @@ def test_a_dead_link_is_a_page_for_a_person_and_json_for_the_api(live: LiveServe
     # a podcast app or curl asking for a missing feed still gets JSON
     missing = httpx.get(live.server.base_url + "/shows/nope/feed.xml")
     assert missing.status_code == 404 and missing.json()["detail"]
+
+
+def test_the_api_docs_work_with_no_internet(live: LiveServer) -> None:
+    """Every request the page makes goes to roomcast itself, and Swagger UI draws the API."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_live_browser import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page()
+        elsewhere: list[str] = []
+
+        def offline(route) -> None:  # noqa: ANN001
+            if route.request.url.startswith(live.server.base_url):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", offline)
+        page.goto(live.server.base_url + "/docs")
+        expect(page.locator(".swagger-ui .title")).to_contain_text("roomcast")
+        expect(page.get_by_text("/api/episodes/{episode_id}/progress").first).to_be_visible()
+        assert elsewhere == []
+        browser.close()
+    assert httpx.get(live.server.base_url + "/redoc").status_code == 404  # it would fetch its logo from a CDN
