@@ -27,8 +27,12 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# make serve HOST=0.0.0.0 PORT=9000: listen on every interface, on port 9000.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 serve: install
-	$(BIN)/roomcast serve
+	$(BIN)/roomcast serve --host $(HOST) --port $(PORT)
 
 tests/js/node_modules: tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error

@@ -37,11 +37,12 @@ class RenderedFeed:
 
 class FeedCache:
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, str | None], tuple[float, RenderedFeed]] = {}
+        self._entries: dict[tuple[str, str | None, str], tuple[float, RenderedFeed]] = {}
         self._lock = threading.Lock()
 
+    # Keyed by the base URL too: with ROOMCAST_BASE_URL unset, links follow the address asked.
     def fresh(self, slug: str, token: str | None) -> RenderedFeed | None:
-        entry = self._entries.get((slug, token))
+        entry = self._entries.get((slug, token, get_settings().public_base_url))
         if entry and time.monotonic() - entry[0] < TRUST_S:
             return entry[1]
         return None
@@ -52,11 +53,12 @@ class FeedCache:
         if show is None:
             raise NotFound(f"no show {slug!r}")
         require_listener(session, show, token)
-        key = (slug, token if show.private else None)
+        base = get_settings().public_base_url
+        key = (slug, token if show.private else None, base)
         entry = self._entries.get(key)
         feed = entry[1] if entry and entry[1].version == show.feed_version else render(session, show, token)
         with self._lock:
-            self._entries[(slug, token)] = self._entries[key] = (time.monotonic(), feed)
+            self._entries[(slug, token, base)] = self._entries[key] = (time.monotonic(), feed)
         return feed
 
     def clear(self) -> None:

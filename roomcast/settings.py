@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(default=None, description="Celery broker; an SQLite queue under data_dir when unset.")
     result_backend: str | None = Field(default=None, description="Celery result backend; none when unset: the "
                                   "database records every run, and nothing waits on a task's result.")
-    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL that feeds and links point at.")
+    base_url: str | None = Field(default=None, description="Public URL that feeds and links point at; unset: "
+                                 "the address each request came to (http://127.0.0.1:8000 outside a request).")
     media_dir: Path | None = Field(default=None, description="Media storage; data_dir/media when unset.")
 
     secret_key: str | None = Field(default=None, description="Signs tokens; generated into data_dir when unset.")
@@ -112,7 +113,9 @@ class Settings(BaseSettings):
 
     @property
     def public_base_url(self) -> str:
-        return self.base_url.rstrip("/")
+        from roomcast.base_url import current
+
+        return current(self.base_url)
 
 
 @lru_cache

@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from roomcast.base_url import RequestBaseUrl
 from roomcast.web import templates
 
 FAVICON = Path(__file__).with_name("static") / "favicon.svg"
@@ -45,6 +46,7 @@ DOC_ASSETS = Path(str(files("fastapi_offline") / "static"))  # only its files: S
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, error_page)  # type: ignore[arg-type]
+    app.add_middleware(RequestBaseUrl)  # links follow the address asked, unless ROOMCAST_BASE_URL is set
     install_docs(app)
 
     @app.get("/favicon.ico", include_in_schema=False)
