@@ -25,6 +25,7 @@ from aiortc.rtp import RtpPacket
 from live.forwarding import tap_receiver
 from live.ice import install_loopback_candidates
 from live.protocol import VERSION
+from live.stage import Stage
 
 
 class OpusFile(MediaStreamTrack):
@@ -73,6 +74,21 @@ class OpusFile(MediaStreamTrack):
         return packet
 
 
+def apply(state: dict, message: dict) -> dict:
+    """The room after one message: ``welcome`` has all of it, the others what changed (a new dict,
+    so a test holding the old state keeps what it saw)."""
+    kind = message["type"]
+    if kind == "welcome":
+        return message["room"]
+    if kind == "state":
+        return {**state, **message["room"]}
+    gone = message["identity"] if kind == "participant_gone" else message["participant"]["identity"]
+    people = [person for person in state.get("participants", []) if person["identity"] != gone]
+    if kind == "participant":
+        people = sorted([*people, message["participant"]], key=Stage.order)
+    return {**state, "participants": people}
+
+
 def person_in(state: dict, identity: str) -> dict:
     """One participant of a room snapshot; an empty dict when they are not there."""
     return next((p for p in state.get("participants", []) if p["identity"] == identity), {})
@@ -87,7 +103,8 @@ class Bot:
         self.wanted_slots = slots if listen else 0
         self.listen = listen  # False: a speaker that hears nothing (benchmarks of receiving alone)
         self.identity: str | None = None
-        self.state: dict[str, Any] = {}
+        self.state: dict[str, Any] = {}  # the room as welcome gave it, with every change since applied
+        self.bytes_received = 0
         self.speaking: list[str] = []
         self.errors: list[dict] = []
         self.inbox: asyncio.Queue[dict] = asyncio.Queue()
@@ -147,10 +164,11 @@ class Bot:
     async def _read(self) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in self._ws:
+                self.bytes_received += len(raw)
                 message = json.loads(raw)
                 kind = message["type"]
-                if kind in ("welcome", "state"):
-                    self.state = message["room"]
+                if kind in ("welcome", "state", "participant", "participant_gone"):
+                    self.state = apply(self.state, message)
                 elif kind == "speaking":
                     self.speaking = message["identities"]
                 elif kind == "error":

@@ -1,25 +1,24 @@
 """A room while it is live: its stage, its connections, and the packets between them.
 
 One ``LiveRoom`` per room lives in the process that serves it (rooms are pinned to one SFU
-node). Signaling messages become stage actions; the stage's events are recorded, the new
-state is pushed to everyone, and the media routes follow: which subscriber slots each
-speaker's packets go to, and who must renegotiate.
+node). Signaling messages become stage actions; the stage's events are recorded, what changed
+is pushed to everyone (the cards of the people it concerns, never the whole list: a join
+costs each socket one small message), and the media routes follow: which subscriber slots
+each speaker's packets go to, and who must renegotiate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from aiortc.rtp import RtpPacket
-from starlette.websockets import WebSocket, WebSocketState
 
 from live import protocol as p
 from live import records
+from live.connection import Connection
 from live.forwarding import OutgoingSlot, ntp_now
 from live.peers import NegotiationError, Peer
 from live.stage import Event, Member, Refused, Stage
@@ -31,56 +30,6 @@ log = logging.getLogger(__name__)
 SPEAKING_LEVEL = 50  # -dBov from the RTP audio-level extension; quieter than -50 dBov is silence
 SPEAKING_BYTES = 55  # without the extension: Opus spends about 40 bytes on silence, 60 or more on speech
 SPEAKING_HOLD_S = 0.6
-SEND_QUEUE = 256  # messages waiting for a slow client before it is disconnected
-
-
-@dataclass(eq=False)
-class Connection:
-    """One participant's socket (and, once they offer, their peer connection)."""
-
-    identity: str
-    websocket: WebSocket
-    peer: Peer | None = None
-    outbox: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE))
-    writer: asyncio.Task | None = None
-
-    def send(self, text: str) -> None:
-        try:
-            self.outbox.put_nowait(text)
-        except asyncio.QueueFull:
-            log.warning("dropping %s: its socket is %d messages behind", self.identity, SEND_QUEUE)
-            self.close(4008, "too slow")
-
-    def start(self) -> None:
-        self.writer = asyncio.create_task(self._write())
-
-    async def _write(self) -> None:
-        while True:
-            item = await self.outbox.get()
-            if isinstance(item, tuple):  # close, after everything queued before it went out
-                await _close_quietly(self.websocket, *item)
-                break
-            try:
-                await self.websocket.send_text(item)
-            except Exception:  # the socket went away; the reader ends the connection
-                break
-
-    async def flushed(self, timeout: float = 5.0) -> None:
-        if self.writer is not None:
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(self.writer), timeout)
-
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        try:
-            self.outbox.put_nowait((code, reason))
-        except asyncio.QueueFull:
-            asyncio.ensure_future(_close_quietly(self.websocket, code, reason))
-
-
-async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
-    if websocket.application_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(Exception):
-            await websocket.close(code, reason)
 
 
 class LiveRoom:
@@ -97,6 +46,8 @@ class LiveRoom:
         self.grace: asyncio.TimerHandle | None = None
         self.on_empty: Callable[[LiveRoom], None] | None = None  # the registry forgets an ended room
         self.recording_problem: str | None = None
+        self.views: dict[str, dict] = {}  # each person's card as everyone was last told it
+        self.told_fields: tuple[str, str] | None = None  # the last state, for everyone and for moderators
         self._watch_task = asyncio.create_task(self._watch())
 
     # --- people ---------------------------------------------------------------------------
@@ -107,11 +58,11 @@ class LiveRoom:
             self.stage.leave(connection.identity)
             self._dismiss(previous, "removed", 4409, "replaced", reason="you joined from another window")
         member, events = self.stage.join(connection.identity, name, token_role)
-        self.connections[connection.identity] = connection
         if self.grace is not None:
             self.grace.cancel()
             self.grace = None
-        self._after(events)
+        self._after(events)  # the others hear of the newcomer; the newcomer's welcome has everyone
+        self.connections[connection.identity] = connection
         return member
 
     def depart(self, connection: Connection) -> None:
@@ -247,7 +198,7 @@ class LiveRoom:
                 continue
             if len(peer.slots) < needed or peer.publishing != member.on_stage:
                 connection.send(p.server_message("renegotiate", slots=max(needed, len(peer.slots)),
-                                                 publish=member.on_stage))
+                                                 publish=member.on_stage), key="renegotiate")
 
     def _on_peer_state(self, connection: Connection, state: str) -> None:
         if state in ("failed", "closed"):
@@ -271,14 +222,14 @@ class LiveRoom:
         )
         if speaking != self.speaking:
             self.speaking = speaking
-            self.broadcast(p.server_message("speaking", identities=sorted(speaking)))
+            self.broadcast(p.server_message("speaking", identities=sorted(speaking)), key="speaking")
 
     def _watch_recording(self) -> None:
         problem = self.sink.problem(self.id)
         if problem == self.recording_problem:
             return
         self.recording_problem = problem
-        self.broadcast(p.server_message("state", room=self.snapshot()))
+        self._publish(set())
         if problem is not None and not isinstance(self.sink, NoCapture):
             for connection in self.connections.values():
                 member = self.stage.members.get(connection.identity)
@@ -294,24 +245,57 @@ class LiveRoom:
                 self.sink.stop(self.id, identity)
         self._reroute()
         self._ask_renegotiation()
-        self.broadcast(p.server_message("state", room=self.snapshot()))
+        self._publish({identity for _, identity, _ in events})
         members = list(self.stage.members.values())
         at_s = self.elapsed_s()
         self.sink.room_events(self.id, at_s, events)  # the live mix follows markers and the record
         asyncio.get_running_loop().run_in_executor(
             records.records_executor, records.record, self.id, at_s, events, members, set(self.stage.blocked))
 
+    def _publish(self, touched: set[str]) -> None:
+        """Tell everyone what changed: the cards of the people the events concern, the room's fields.
+
+        Each message is keyed by what it describes, so a socket that has not sent the last one
+        yet gets only the newest (``live.outbox``).
+        """
+        for identity in touched:
+            member = self.stage.members.get(identity)
+            if member is None:
+                if self.views.pop(identity, None) is not None:
+                    self.broadcast(p.server_message("participant_gone", identity=identity), key=f"p:{identity}")
+                continue
+            view = member.view().model_dump(mode="json")
+            if view != self.views.get(identity):
+                self.views[identity] = view
+                self.broadcast(p.server_message("participant", participant=view), key=f"p:{identity}")
+        told = self.told_fields
+        self.told_fields = (p.server_message("state", room=self.fields(False)),
+                            p.server_message("state", room=self.fields(True)))
+        for connection in self.connections.values():
+            member = self.stage.members.get(connection.identity)
+            if member is None:
+                continue
+            variant = int(member.moderates)  # the hand queue is for moderators only
+            if told is None or told[variant] != self.told_fields[variant] or connection.identity in touched:
+                connection.send(self.told_fields[variant], key="state")
+
+    def welcome_room(self, identity: str) -> dict:
+        """The whole room for someone arriving: later messages are changes to it."""
+        member = self.stage.members.get(identity)
+        fields = self.fields(hands=member is not None and member.moderates).model_dump(mode="json")
+        return {**fields, "participants": sorted(self.views.values(), key=self.stage.order)}
+
+    def fields(self, hands: bool) -> p.RoomFields:
+        recording = not self.stage.ended and self.sink.problem(self.id) is None
+        return self.stage.fields("ended" if self.stage.ended else "live", recording, hands)
+
     def elapsed_s(self) -> float:
         """Where the room is on its timeline, which clock steps do not move."""
         return clock.now() - self.zero
 
-    def snapshot(self) -> p.RoomSnapshot:
-        recording = not self.stage.ended and self.sink.problem(self.id) is None
-        return self.stage.snapshot("ended" if self.stage.ended else "live", recording=recording)
-
-    def broadcast(self, text: str) -> None:
+    def broadcast(self, text: str, key: str | None = None) -> None:
         for connection in list(self.connections.values()):
-            connection.send(text)
+            connection.send(text, key)
 
     def _eject(self, identity: str, reason: str) -> None:
         connection = self.connections.pop(identity, None)

@@ -1,9 +1,11 @@
 """The room's signaling protocol, version 1: JSON messages over one WebSocket per participant.
 
 Every message is an object with a ``type``. The client's first message is ``join`` with its
-token and the protocol version; the server answers ``welcome`` and from then on pushes
-``state`` whenever the room changes. Media is negotiated with ``offer``/``answer`` (the
-client always offers; the server asks for a new offer with ``renegotiate``). A message the
+token and the protocol version; the server answers ``welcome`` with the whole room, and from
+then on pushes what changes: ``participant`` (one person's card, new or changed),
+``participant_gone``, and ``state`` (the room's own fields). Media is negotiated with
+``offer``/``answer`` (the client always offers; the server asks for a new offer with
+``renegotiate``). A message the
 server cannot accept gets an ``error`` that names the offending type; the connection stays
 open. ``live/PROTOCOL.md`` documents each message with examples.
 """
@@ -180,15 +182,22 @@ class ParticipantView(BaseModel):
     slot: int | None  # which of a subscriber's receiving transceivers carries this speaker
 
 
-class RoomSnapshot(BaseModel):
+class RoomFields(BaseModel):
+    """The room itself, without its people: what a ``state`` message carries."""
+
     id: int
     title: str
     status: str
     access: str
     recording: bool
     off_record: bool  # moderators paused the record: this span will not be published
+    hands: list[str]  # identities, in the order the hands went up; moderators' copies only
+
+
+class RoomSnapshot(RoomFields):
+    """The whole room, once, in ``welcome``; from then on ``state`` and ``participant`` deltas."""
+
     participants: list[ParticipantView]
-    hands: list[str]  # identities, in the order the hands went up
 
 
 def server_message(kind: str, **fields: object) -> str:

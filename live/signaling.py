@@ -16,7 +16,9 @@ from live import protocol as p
 from live import records
 from live.ice import browser_ice_servers
 from live.join_tokens import JoinClaims, read_join_token
-from live.live_room import Connection, LiveRoom
+from live.connection import Connection
+from live.live_room import LiveRoom
+from live.rate import OFFER_COST
 from live.stage import Refused
 from roomcast.models import Role, RoomAccess, RoomStatus
 from roomcast.packets import PacketSink
@@ -95,7 +97,7 @@ async def room_socket(websocket: WebSocket, room_id: RowId) -> None:
         connection.close()
         await _refuse(websocket, error.code, error.message)
         return
-    connection.send(p.server_message("welcome", v=p.VERSION, you=member.identity, room=room.snapshot(),
+    connection.send(p.server_message("welcome", v=p.VERSION, you=member.identity, room=room.welcome_room(member.identity),
                                      may_take_stage=member.token_role in (Role.host, Role.moderator, Role.speaker),
                                      ice_servers=browser_ice_servers()))
     try:
@@ -132,6 +134,11 @@ async def _read_loop(websocket: WebSocket, connection: Connection, room: LiveRoo
         if frame["type"] == "websocket.disconnect":
             return
         raw = frame.get("text")
+        if not _allowed(connection):
+            if connection.bucket.abusive:
+                connection.abort(4029, "too many messages")
+                return
+            continue
         if raw is None:
             connection.send(p.server_message("error", code="malformed", message="messages are JSON text frames"))
             continue
@@ -140,6 +147,8 @@ async def _read_loop(websocket: WebSocket, connection: Connection, room: LiveRoo
         except p.ProtocolError as error:
             connection.send(p.server_message("error", code=error.code, message=error.message, ref=error.ref))
             continue
+        if isinstance(message, p.Offer) and not _allowed(connection, OFFER_COST - 1):
+            continue  # an offer is a negotiation: it costs more of the allowance
         try:
             await room.handle(connection, message)
         except Refused as error:
@@ -147,6 +156,18 @@ async def _read_loop(websocket: WebSocket, connection: Connection, room: LiveRoo
         except Exception:  # a bug must cost one message, never the room
             log.exception("room %s: message from %s failed", room.id, connection.identity)
             connection.send(p.server_message("error", code="internal", message="that did not work; try again"))
+
+
+def _allowed(connection: Connection, cost: float = 1.0) -> bool:
+    """Within this socket's allowance (``live.rate``)? If not, one coalesced ``rate_limited`` says so.
+
+    Checked before parsing, so a flood costs its sender a refusal, not the room a state change.
+    """
+    if connection.bucket.take(cost):
+        return True
+    connection.send(p.server_message("error", code="rate_limited", message="too many messages: slow down",
+                                     retry_after_s=connection.bucket.retry_after_s(cost)), key="rate_limited")
+    return False
 
 
 async def _refuse(websocket: WebSocket, code: str, message: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from live.protocol import ParticipantView, RoomSnapshot
+from live.protocol import ParticipantView, RoomFields
 from roomcast.models import OFF_RECORD_END, OFF_RECORD_START, Role
 
 RANK = {Role.listener: 0, Role.speaker: 1, Role.moderator: 2, Role.host: 3}
@@ -88,14 +88,17 @@ class Stage:
         member = self.member(identity)
         if member.on_stage:
             raise Refused("on_stage", "you are already on the stage")
-        if member.hand_raised_at is None:
-            member.hand_raised_at = time.monotonic()
+        if member.hand_raised_at is not None:
+            return []  # already in the queue: nothing changes, nothing is told or stored
+        member.hand_raised_at = time.monotonic()
         return [("hand_raise", identity, {})]
 
     def lower_hand(self, actor: str, target: str | None = None) -> list[Event]:
         member = self.member(target or actor)
         if member.identity != actor:
             self._require_moderator(actor)
+        if member.hand_raised_at is None:
+            return []
         member.hand_raised_at = None
         return [("hand_lower", member.identity, {"by": actor})]
 
@@ -220,14 +223,16 @@ class Stage:
         """How many receiving transceivers a subscriber needs to hear the whole stage."""
         return max((member.slot + 1 for member in self.members.values() if member.slot is not None), default=0)
 
-    def snapshot(self, status: str, recording: bool) -> RoomSnapshot:
-        order = sorted(self.members.values(), key=lambda m: (-RANK[m.role], not m.on_stage, m.name.lower()))
-        hands = sorted((m for m in self.members.values() if m.hand_raised_at is not None), key=lambda m: m.hand_raised_at)
-        return RoomSnapshot(
-            id=self.room_id, title=self.title, status=status, access=self.access, recording=recording,
-            off_record=self.off_record,
-            participants=[member.view() for member in order], hands=[member.identity for member in hands],
-        )
+    def fields(self, status: str, recording: bool, hands: bool) -> RoomFields:
+        """The room's own fields; the hand queue only for those who act on it (``hands``)."""
+        queue = sorted((m for m in self.members.values() if m.hand_raised_at is not None), key=lambda m: m.hand_raised_at)
+        return RoomFields(id=self.room_id, title=self.title, status=status, access=self.access, recording=recording,
+                          off_record=self.off_record, hands=[member.identity for member in queue] if hands else [])
+
+    @staticmethod
+    def order(view: dict) -> tuple:
+        """How a room lists its people: host first, then by rank, the stage before the audience."""
+        return (-RANK[Role(view["role"])], not view["on_stage"], view["name"].lower())
 
     # --- helpers -------------------------------------------------------------------------
     def _require_moderator(self, actor: str) -> Member:

@@ -56,7 +56,10 @@ const handlers = {
     startMedia(message.ice_servers, slotsNeeded(message.room));
     followCaptions();
   },
-  state(message) { show(message.room); },
+  // After welcome, only changes arrive: the room's own fields, or one person's card.
+  state(message) { show({ ...client.room, ...message.room }); },
+  participant(message) { show(withPeople(client.room, message.participant.identity, message.participant)); },
+  participant_gone(message) { show(withPeople(client.room, message.identity, null)); },
   speaking(message) { client.speaking = new Set(message.identities); render(); },
   answer(message) { if (client.pendingAnswer) client.pendingAnswer(message.sdp); },
   renegotiate(message) { negotiate(message.slots, message.publish); },
@@ -75,6 +78,14 @@ const handlers = {
   warning(message) { notice(`${message.message} The room stays live.`); },
   pong() {},
 };
+
+const RANK = { host: 3, moderator: 2, speaker: 1, listener: 0 };
+function withPeople(room, identity, card) {
+  // Listed as the server lists them: by rank, the stage first, then by name.
+  const people = room.participants.filter((p) => p.identity !== identity).concat(card ? [card] : []);
+  people.sort((a, b) => (RANK[b.role] - RANK[a.role]) || (b.on_stage - a.on_stage) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+  return { ...room, participants: people };
+}
 
 function receive(message) {
   const handle = handlers[message.type];
