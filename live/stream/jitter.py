@@ -79,7 +79,8 @@ class SpeakerInput:
         while self.queue and self.queue[0][0] < end:
             position, _, payload = heapq.heappop(self.queue)
             for frame in self.decoder.decode(av.Packet(payload)):
-                samples = frame.to_ndarray()[0]
+                # The plane itself: to_ndarray() stacks planes, which cost more than the decode here.
+                samples = np.frombuffer(frame.planes[0], dtype=np.float32, count=frame.samples)
                 heard = self._place(position, samples, start, out) or heard
                 position += samples.size
         return heard

@@ -9,6 +9,8 @@ archive (postprod), to a measured loudness.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 TARGET_DB = -23.0  # RMS of speech; with several voices and the limiter the stream sits near -16 LUFS
@@ -25,10 +27,13 @@ class Leveller:
 
     def apply(self, samples: np.ndarray) -> None:
         """Level ``samples`` in place."""
-        rms_db = 10 * np.log10(float(np.mean(samples * samples)) + 1e-12)
+        rms_db = 10 * math.log10(float(np.dot(samples, samples)) / max(samples.size, 1) + 1e-12)
         if rms_db > SPEECH_FLOOR_DB:
             self.level_db = rms_db if self.level_db is None else self.level_db + FOLLOW * (rms_db - self.level_db)
         target = 1.0 if self.level_db is None else 10 ** (
-            float(np.clip(TARGET_DB - self.level_db, -MAX_CUT_DB, MAX_BOOST_DB)) / 20)
-        samples *= np.linspace(self.gain, target, samples.size, dtype=np.float32)
+            min(max(TARGET_DB - self.level_db, -MAX_CUT_DB), MAX_BOOST_DB) / 20)
+        if abs(target - self.gain) < 1e-3:
+            samples *= target
+        else:
+            samples *= np.linspace(self.gain, target, samples.size, dtype=np.float32)
         self.gain = target

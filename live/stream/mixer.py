@@ -14,6 +14,7 @@ from live.stream.leveller import Leveller
 from roomcast.limiter import TruePeakLimiter, true_peak_envelope
 
 CEILING_DBTP = -1.0
+UNDER_ANY_TRUE_PEAK = 10 ** ((CEILING_DBTP - 1.0 - 3.5) / 20)  # limiter margin and inter-sample overshoot
 
 
 class LiveMixer:
@@ -55,7 +56,8 @@ class LiveMixer:
         """Limit with ``reach`` samples of context on each side: the output lags by one reach."""
         reach = self.limiter.reach
         signal = np.concatenate([self._tail, block])
-        gain = self.limiter.gain(true_peak_envelope(signal))
+        # A true peak is at most about 3 dB above the sample peak: below that, nothing to limit.
+        gain = None if np.abs(signal).max() < UNDER_ANY_TRUE_PEAK else self.limiter.gain(true_peak_envelope(signal))
         limited = signal if gain is None else signal * gain
         out = limited[reach:signal.size - reach]
         self._tail = signal[-2 * reach:]
