@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from email.utils import parsedate_to_datetime
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
@@ -17,9 +19,13 @@ from feeds.discovery import listed_rooms, live_show_ids
 from feeds.episodes import episode_view
 from feeds.feed_cache import RenderedFeed, feed_cache
 from feeds.media_types import media_type
-from feeds.rss import feed_url
+from feeds.page_views import (EPISODES_PER_PAGE, duration_words, episode_number, paragraphs, published_order,
+                              size_words, soundbite_rows, subscribe_links, summary)
+from feeds.rss import feed_url, speakers
+from feeds.soundbites import soundbites
 from roomcast.db import new_session
 from roomcast.errors import NotFound
+from roomcast.instants import as_utc
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
@@ -123,11 +129,29 @@ def episode_page(episode_id: RowId, request: Request, session: SessionDep, token
     listenable = view.audio_url is not None
     context = {
         "episode": view,
+        "row": episode,
+        "show": episode.show,
+        "number": episode_number(episode),
+        "notes": paragraphs(episode.description or episode.room.description),
+        "speakers": [p.name for p in speakers(episode)],
+        "length": duration_words(episode.duration_s),
+        "size": size_words(episode.audio_bytes),
+        "soundbites": soundbite_rows(soundbites(episode)) if listenable else [],
         "segments": episode.segments if listenable else [],
         "timeline": speaker_timeline(episode) if listenable else [],
         "show_title": episode.show.title,
+        "subscribe": _subscribe(episode.show, token, access),
+        "share_url": f"{get_settings().public_base_url}/episodes/{episode.id}",
     }
     return templates.TemplateResponse(request, "episode.html", context)
+
+
+def _subscribe(show: Show, token: str | None, access: Access) -> dict:
+    """The feed a listener may follow: a private show's only with their own token."""
+    if show.private and not access.subscriber:
+        return {"feed": None, "apps": []}
+    feed = feed_url(get_settings().public_base_url, show) + (f"?token={token}" if show.private else "")
+    return {"feed": feed, "apps": subscribe_links(feed)}
 
 
 def speaker_timeline(episode: Episode) -> list[dict]:
@@ -143,19 +167,29 @@ def speaker_timeline(episode: Episode) -> list[dict]:
 
 
 @router.get("/shows/{slug}", response_class=HTMLResponse, include_in_schema=False)
-def show_page(slug: str, request: Request, session: SessionDep, token: str | None = None):
+def show_page(slug: str, request: Request, session: SessionDep, token: str | None = None,
+              page: Annotated[int, Query(ge=1, le=100_000)] = 1):
     show = session.scalars(select(Show).where(Show.slug == slug)).first()
     if show is None:
         raise HTTPException(404, f"no show {slug!r}")
     access = _show_access(session, show, token)
-    episodes = sorted((e for e in show.episodes if access.creator or e.status == EpisodeStatus.published),
-                      key=lambda e: e.id, reverse=True)
-    base = get_settings().public_base_url
-    feed = feed_url(base, show) + (f"?token={token}" if show.private and token else "")
+    numbers = {e.id: number for number, e in enumerate(published_order(show), 1)}
+    listed = [e for e in show.episodes if access.creator or e.status == EpisodeStatus.published]
+    listed.sort(key=lambda e: (as_utc(e.published_at or e.created_at), e.id), reverse=True)
+    pages = max(1, -(-len(listed) // EPISODES_PER_PAGE))
+    page = min(page, pages)
+    shown = listed[(page - 1) * EPISODES_PER_PAGE : page * EPISODES_PER_PAGE]
     rooms = listed_rooms(session, show)
     return templates.TemplateResponse(request, "show.html", {
-        "show": show, "episodes": episodes, "feed_url": feed, "token": token if access.any else None,
-        "rooms": rooms, "live_now": any(room.live for room in rooms)})
+        "show": show, "episodes": [_listed_episode(e, numbers) for e in shown], "page": page, "pages": pages,
+        "count": len(listed), "notes": paragraphs(show.description), "token": token if access.any else None,
+        "subscribe": _subscribe(show, token, access), "rooms": rooms, "live_now": any(room.live for room in rooms)})
+
+
+def _listed_episode(episode: Episode, numbers: dict[int, int]) -> dict:
+    return {"id": episode.id, "title": episode.title, "status": episode.status.value, "number": numbers.get(episode.id),
+            "published_at": episode.published_at, "length": duration_words(episode.duration_s),
+            "summary": summary(episode.description or episode.room.description)}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

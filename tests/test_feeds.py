@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -343,11 +344,11 @@ def test_search_page_shows_results_as_you_type_and_opens_the_episode_at_that_sec
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.goto(f"{site.server.base_url}/search")
             page.locator("#q").press_sequentially("scotl", delay=60)  # half a word: a prefix while typing
+            page.wait_for_url(re.compile(r"q=scotl"), timeout=10_000)  # the address follows the query, to share or reload
             moment = page.locator("#results a.moment").first
-            moment.wait_for(timeout=10_000)
+            moment.wait_for(timeout=10_000)  # results for "sc" may come first: these are for "scotl"
             assert "<mark>" in page.locator("#results .snippet").first.inner_html()
             assert page.locator("#results a.speaker").first.inner_text() == "Bob"
-            assert "q=scotl" in page.url  # the address follows the query, to share or reload
             page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
 
             page.locator("input[name=speaker]").fill("Alice")
@@ -367,3 +368,57 @@ def test_search_page_shows_results_as_you_type_and_opens_the_episode_at_that_sec
             )
         finally:
             browser.close()
+
+
+def test_episode_page_is_a_podcast_hosts_page(site: Site) -> None:
+    """Artwork, number, date in the viewer's zone, length, notes, a playable soundbite, download,
+    subscribe links and a link to share the very second one is listening to."""
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import expect, sync_playwright
+
+    notes = {"description": "What we saw in the <skies>.\n\nAnd what we did not."}
+    assert site.api("PATCH", f"/api/episodes/{site.episode['id']}", site.creator, json=notes).status_code == 200
+    published = datetime.fromisoformat(site.episode["published_at"]).replace(tzinfo=timezone.utc)
+    tokyo = published.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB")
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.server.base_url)
+        page = context.new_page()
+        page.goto(f"{site.server.base_url}/episodes/{site.episode['id']}")
+        expect(page.locator(".episode-head img.artwork")).to_be_visible()
+        meta = page.locator("#episode-meta")
+        expect(meta).to_contain_text("Episode 1")
+        expect(meta).to_contain_text(tokyo)
+        expect(meta).to_contain_text("GMT+9")
+        expect(page.locator("#duration")).to_have_text(re.compile(r"^\d+ s$|^\d+ min \d+ s$"))
+        expect(page.locator(".notes p")).to_have_text(["What we saw in the <skies>.", "And what we did not."])
+        expect(page.get_by_text("With Alice, Bob")).to_be_visible()
+        download = page.get_by_role("link", name=re.compile(r"^Download MP3 \(\d+(\.\d)? [kM]B\)$"))
+        expect(download).to_have_attribute("href", site.episode["audio_url"])
+
+        # the soundbite plays its own seconds, then stops
+        bite = page.locator("button.soundbite", has_text="Scotland")
+        expect(bite).to_be_visible()
+        end = float(bite.get_attribute("data-end"))
+        bite.click()
+        page.wait_for_function(f"(() => {{ const p = document.getElementById('player'); "
+                               f"return p.paused && p.currentTime >= {end} - 0.5 }})()", timeout=20_000)
+
+        # share from the second one has reached
+        page.evaluate("document.getElementById('player').currentTime = 7.4")
+        expect(page.locator("#share")).to_have_text("Share from 0:07")
+        page.click("#share")
+        expect(page.locator("#share-url")).to_be_visible()
+        expect(page.locator("#share-url")).to_have_value(f"{site.server.base_url}/episodes/{site.episode['id']}#t=7")
+        expect(page.locator("#share-status")).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()").endswith("#t=7")
+
+        # subscribe: copy the feed, or open it in an app
+        page.get_by_role("button", name="Copy RSS").click()
+        expect(page.locator(".subscribe .copied")).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == site.episode["feed_url"]
+        for app in ("Apple Podcasts", "Pocket Casts", "Overcast", "AntennaPod", "Podcast Addict"):
+            expect(page.locator(".subscribe").get_by_role("link", name=app)).to_be_visible()
+        browser.close()

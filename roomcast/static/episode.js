@@ -1,10 +1,15 @@
 // Episode page: the transcript, the speaker timeline and the waveform follow playback;
 // a click on any of them seeks there; #t=SECONDS in the address starts playback there.
+import { copyText } from "./copy.js";
+
 const player = document.getElementById("player");
 const lines = [...document.querySelectorAll("#transcript li")];
 const box = document.querySelector(".player");
 
-function seek(seconds) {
+let stopAt = null; // a soundbite plays to its end, then stops
+
+function seek(seconds, until = null) {
+  stopAt = until;
   player.currentTime = seconds;
   player.play().catch(() => {}); // autoplay may be refused until the listener interacts
 }
@@ -79,3 +84,23 @@ function startFromHash() {
 }
 addEventListener("hashchange", startFromHash);
 startFromHash();
+
+// --- soundbites: each plays its own seconds ---------------------------------------------
+for (const bite of document.querySelectorAll(".soundbite")) {
+  bite.addEventListener("click", () => seek(Number(bite.dataset.start), Number(bite.dataset.end)));
+}
+player.addEventListener("timeupdate", () => {
+  if (stopAt !== null && player.currentTime >= stopAt) { player.pause(); stopAt = null; }
+});
+
+// --- share from this second ---------------------------------------------------------------
+const share = document.getElementById("share");
+const clock = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, "0")}`;
+player.addEventListener("timeupdate", () => { share.textContent = `Share from ${clock(player.currentTime)}`; });
+share.addEventListener("click", () => {
+  const field = document.getElementById("share-url");
+  const second = Math.floor(player.currentTime);
+  field.value = second ? `${field.dataset.base}#t=${second}` : field.dataset.base;
+  document.getElementById("share-box").hidden = false;
+  copyText(field, document.getElementById("share-status"));
+});
