@@ -66,7 +66,8 @@ def ping_workers(name: str | None = None) -> list[str]:
     from roomcast.celery_app import celery_app
 
     destination = [host_format(name)] if name else None
-    replies = celery_app.control.ping(destination=destination, timeout=TIMEOUT_S)
+    # Named: done at its answer; otherwise every worker has the whole timeout to answer.
+    replies = celery_app.control.ping(destination=destination, timeout=TIMEOUT_S, limit=1 if name else None)
     return sorted(worker for reply in replies for worker in reply)
 
 

@@ -68,7 +68,7 @@ def scaleout(root: Path, conversation: Conversation, broker_url: str) -> Iterato
     database = f"roomcast_test_{uuid.uuid4().hex[:10]}"
     with Connection(broker_url) as connection:
         try:
-            connection.default_channel.queue_purge("celery")
+            connection.default_channel.queue_purge("roomcast")  # ROOMCAST_QUEUE_PREFIX at its default
         except NotFound:  # RabbitMQ: the queue was never declared, so it holds nothing
             pass
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
