@@ -27,6 +27,12 @@ from roomcast.packets import NoCapture, PacketSink
 from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+
+def stream_urls(room_id: int) -> dict[str, str]:
+    """The room's HTTP streams (live.stream), for a page that cannot, or need not, use WebRTC."""
+    return {"mp3": f"/rooms/{room_id}/listen", "hls": f"/rooms/{room_id}/live.m3u8"}
+
 SPEAKING_LEVEL = 50  # -dBov from the RTP audio-level extension; quieter than -50 dBov is silence
 SPEAKING_BYTES = 55  # without the extension: Opus spends about 40 bytes on silence, 60 or more on speech
 SPEAKING_HOLD_S = 0.6
@@ -137,6 +143,12 @@ class LiveRoom:
 
     async def _negotiate(self, connection: Connection, sdp: str) -> None:
         member = self.stage.member(connection.identity)
+        if connection.peer is None and not self.may_use_webrtc(member):
+            connection.send(p.server_message(
+                "error", code="webrtc_full", ref="offer", stream=stream_urls(self.id),
+                message="this room's WebRTC audience is full: you hear it over its live stream, a few seconds behind",
+            ))
+            return
         if connection.peer is None:
             identity = connection.identity
             connection.peer = Peer(lambda packet, arrival: self._on_packet(identity, packet, arrival),
@@ -157,6 +169,21 @@ class LiveRoom:
         # The stage may have changed while this offer was on its way (a speaker who takes the
         # stage before their first offer arrives): ask again, or their microphone never opens.
         self._ask_renegotiation([connection])
+
+    def may_use_webrtc(self, member: Member) -> bool:
+        """The stage and the moderators always; the audience up to ``max_webrtc_listeners``.
+
+        A listener's WebRTC costs the node a few milliseconds of CPU per second (bench.sfu); the
+        HTTP stream's costs a few hundredths (bench.stream), so beyond the limit people hear that.
+        """
+        if member.on_stage or member.moderates:
+            return True
+        audience = 0
+        for connection in self.connections.values():
+            other = self.stage.members.get(connection.identity)
+            if connection.peer is not None and other is not None and not other.on_stage and not other.moderates:
+                audience += 1
+        return audience < get_settings().max_webrtc_listeners
 
     # --- media ----------------------------------------------------------------------------
     def _on_packet(self, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:

@@ -17,7 +17,7 @@ from live import records
 from live.ice import browser_ice_servers
 from live.join_tokens import JoinClaims, read_join_token
 from live.connection import Connection
-from live.live_room import LiveRoom
+from live.live_room import LiveRoom, stream_urls
 from live.rate import OFFER_COST
 from live.stage import Refused
 from roomcast.models import Role, RoomAccess, RoomStatus
@@ -99,7 +99,8 @@ async def room_socket(websocket: WebSocket, room_id: RowId) -> None:
         return
     connection.send(p.server_message("welcome", v=p.VERSION, you=member.identity, room=room.welcome_room(member.identity),
                                      may_take_stage=member.token_role in (Role.host, Role.moderator, Role.speaker),
-                                     ice_servers=browser_ice_servers()))
+                                     ice_servers=browser_ice_servers(), stream=stream_urls(room.id),
+                                     webrtc=room.may_use_webrtc(member)))
     try:
         await _read_loop(websocket, connection, room)
     finally:

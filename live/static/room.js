@@ -3,6 +3,7 @@
 // then one recvonly "slot" per speaker the server forwards. No build step, no dependencies.
 
 import { followProduction } from "./production.js";
+import { playStream } from "./stream_player.js";
 
 const PROTOCOL = 1;
 const $ = (id) => document.getElementById(id);
@@ -53,7 +54,10 @@ const handlers = {
     show(message.room);
     $("door").hidden = true;
     $("live").hidden = false;
-    startMedia(message.ice_servers, slotsNeeded(message.room));
+    client.stream = message.stream;
+    client.iceServers = message.ice_servers;
+    if (!window.RTCPeerConnection || message.webrtc === false) listenToStream();
+    else startMedia(message.ice_servers, slotsNeeded(message.room));
     followCaptions();
   },
   // After welcome, only changes arrive: the room's own fields, or one person's card.
@@ -65,6 +69,7 @@ const handlers = {
   renegotiate(message) { negotiate(message.slots, message.publish); },
   invited(message) { askConsent(message.by_name); },
   error(message) {
+    if (message.code === "webrtc_full") { leaveMedia(); listenToStream(); return; }
     if (message.ref === "join") { notice(message.message); $("door").hidden = !canBeGuest(); }
     else notice(message.message);
   },
@@ -154,7 +159,24 @@ function iceGathered(pc) {
   });
 }
 
+function listenToStream() {
+  // Beyond the room's WebRTC audience, or without WebRTC: the HTTP stream, until the stage.
+  if (client.player || !client.stream) return;
+  client.player = playStream(client.stream, client.token, $("audio"), notice);
+  notice("You hear the room over its live stream, a few seconds behind. Raise your hand as usual.");
+}
+
+function takeStageMedia() {
+  // A stream listener invited up speaks over WebRTC: the stream stops, the microphone opens.
+  if (!client.player || !me() || !me().on_stage || !window.RTCPeerConnection) return;
+  client.player.stop();
+  client.player = null;
+  notice("");
+  startMedia(client.iceServers, slotsNeeded(client.room));
+}
+
 function leaveMedia() {
+  if (client.player) { client.player.stop(); client.player = null; }
   if (client.micTrack) client.micTrack.stop();
   if (client.pc) client.pc.close();
   client.pc = null; client.micTrack = null;
@@ -225,6 +247,7 @@ function show(room) {
   $("off-record").hidden = !(live && room.off_record);
   showStatus(room.status);
   render();
+  takeStageMedia();
 }
 
 function roomEnded() {

@@ -1,0 +1,73 @@
+"""Beyond the room's WebRTC audience, the room page plays the live HTTP stream, and the stage
+still takes such a listener over WebRTC. Real Chromium, an aiortc host speaking."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop
+from tests.test_live_browser import HostBot, launch, microphone, speaker_page, wait_for  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    """A server whose rooms have no WebRTC audience at all: every listener gets the stream."""
+    data_dir = tmp_path_factory.mktemp("full") / "data"
+    port = free_port()
+    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_GRACE_S="2",
+                                     ROOMCAST_LIVE_TRANSCRIPTION="false", ROOMCAST_MAX_WEBRTC_LISTENERS="0"), data_dir)
+    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+    process = start_server(roomcast, port)
+    yield LiveServer(process, roomcast, creator)
+    stop(process.process)
+
+
+@pytest.fixture(scope="module")
+def host_voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("host-voice")
+    wav, opus = directory / "host.wav", directory / "host.opus"
+    subprocess.run(["espeak-ng", "-w", str(wav), "Welcome to the room, everyone."], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
+                    str(opus)], check=True)
+    return opus
+
+
+def test_a_listener_beyond_webrtc_hears_the_stream_and_is_still_invited_up(full: LiveServer, host_voice: Path,
+                                                                          microphone: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    room_id, host_token = full.open_room(title="Full room")
+    host = HostBot(full, room_id, host_token, voice=host_voice)
+    try:
+        host.send("take_stage", consent=True)
+        link = f"{full.server.base_url}/rooms/{room_id}#join={full.token(room_id, 'lou')}"
+        with sync_playwright() as playwright:
+            browser = launch(playwright, microphone)
+            page = speaker_page(browser, link)
+            expect(page.locator("#notice")).to_contain_text("live stream")
+            stream = page.locator("audio[data-stream=mp3]")
+            expect(stream).to_have_count(1)
+            page.wait_for_function("document.querySelector('audio[data-stream=mp3]').currentTime > 2", timeout=20_000)
+            assert page.evaluate("roomcastClient.pc") is None  # no WebRTC for the audience here
+
+            # The socket is still theirs: a raised hand reaches the host, who invites them up.
+            page.click("#raise-hand")
+            wait_for(lambda: host.bot.state["hands"] == ["lou"], what="lou's hand at the host")
+            host.send("invite", identity="lou")
+            expect(page.locator("#invite-dialog")).to_be_visible()
+            page.check("#consent")
+            page.click("#accept-invite")
+            expect(page.locator("#stage")).to_contain_text("Lou (you)")
+            expect(stream).to_have_count(0)  # the stream stops, WebRTC takes over
+            lou = wait_for(lambda: (p := host.person("lou")) and p["on_stage"] and p, what="lou on stage")
+            wait_for(lambda: host.bot.heard[lou["slot"]] > 50, 30, "lou's microphone at the host")
+            browser.close()
+    finally:
+        host.send("end_room")
+        host.close()
