@@ -1,6 +1,6 @@
 """Transcription accuracy and cost on real speech, and speaker attribution on a generated room.
 
-    python -m bench.asr [--eval-dir ../shared/eval/asr-dev] [--languages en,fr,es]
+    python -m bench.asr [--eval-dir bench/clips/asr-dev] [--languages en,fr,es]
                         [--live-minutes 60] [--live-speed 4] [--rooms clean,bleed-20,...,echo]
 
 Word error rate per language over the FLEURS clips (and JFK) in the eval set, both sides
@@ -38,7 +38,7 @@ import jiwer
 from bench._room_scores import name_accuracy, room_figures, score_rooms
 from bench._rooms import CASES
 
-DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "asr-dev"
+DEFAULT_EVAL_DIR = Path(__file__).resolve().parent / "clips" / "asr-dev"  # with its licences (README.md there)
 _PUNCTUATION = re.compile(r"[^\w\s']|_|(?<!\w)'|'(?!\w)")
 
 
