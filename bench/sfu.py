@@ -125,7 +125,8 @@ class RoomcastServer:
         self.directory, self.port = directory, port
         self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("ROOMCAST_")},
                     "ROOMCAST_DATA_DIR": str(directory / "data"), "ROOMCAST_BASE_URL": f"http://127.0.0.1:{port}",
-                    "ROOMCAST_EMBEDDED_WORKER": "false", "ROOMCAST_MAX_STAGE": "1"}
+                    "ROOMCAST_EMBEDDED_WORKER": "false", "ROOMCAST_MAX_STAGE": "1",
+                    "ROOMCAST_MAX_STREAMS_PER_ADDRESS": "100000"}  # bench.stream: thousands from loopback
         cli = [sys.executable, "-m", "roomcast"]
         subprocess.run([*cli, "show", "create", "bench", "--title", "Bench"], env=self.env, check=True,
                        capture_output=True)

@@ -31,6 +31,7 @@ def create_app() -> FastAPI:
     from live.signaling import router as signaling_router
     from live.stream.routes import router as stream_router
     from live.stream.sink import live_streams
+    from live.stream.stale import remove_stale_streams
     from roomcast.health import router as health_router
     from search.routes import router as search_router
 
@@ -39,6 +40,7 @@ def create_app() -> FastAPI:
         # The database pool is sized against these threads (roomcast.db): say their number.
         anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().http_threads
         recover_interrupted_rooms()  # rooms this process was serving when it died
+        remove_stale_streams()  # and the HLS files of their streams, which never ended
         yield
         await live_rooms.close_all()  # everyone hears that the room ended; peers close cleanly
         await live_streams.close_all()  # HTTP listeners hear the stream end; HLS playlists get their end

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     max_webrtc_listeners: int = Field(default=200, ge=0, description="Listeners per room served over WebRTC; "
                                       "those who join beyond it hear the room's HTTP stream (a few seconds behind) "
                                       "and keep their socket: hands, clips, captions, the stage.")
+    max_streams_per_address: int = Field(default=100, ge=1, description="MP3 listeners of one room from one "
+                                         "address; beyond, 429 (a venue behind one NAT stays well under it).")
     stream_recheck_s: float = Field(default=15.0, gt=0, description="How often a private room's HTTP stream "
                                     "checks its listener's token again: a revoked link stops within this.")
     node: str = Field(

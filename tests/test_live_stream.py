@@ -43,7 +43,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
     data_dir = tmp_path_factory.mktemp("live-stream") / "data"
     port = free_port()
     roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_GRACE_S="2",
-                                     ROOMCAST_LIVE_TRANSCRIPTION="false", ROOMCAST_STREAM_RECHECK_S="1"), data_dir)
+                                     ROOMCAST_LIVE_TRANSCRIPTION="false", ROOMCAST_STREAM_RECHECK_S="1",
+                                     ROOMCAST_MAX_STREAMS_PER_ADDRESS="3"), data_dir)
     roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
     creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
     process = start_server(roomcast, port)
@@ -214,6 +215,93 @@ def test_a_private_room_streams_only_with_a_token_and_a_revoked_one_stops(server
     assert seen["segment"].headers["cache-control"] == "private, no-store"
     assert seen["stream_status"] == 200 and seen["stream_cache"] == "private, no-store"
     assert seen["stopped_after_s"] < 5  # checked again every second here (ROOMCAST_STREAM_RECHECK_S)
+
+
+def test_a_private_show_streams_to_its_subscriber_until_the_host_revokes_the_feed_url(server: LiveServer, voices) -> None:
+    base, roomcast = server.server.base_url, server.roomcast
+    roomcast.run("show", "create", "hidden", "--title", "Hidden", check=True)
+    creator = {"Authorization": f"Bearer {roomcast.run('token', 'creator', 'hidden', check=True).stdout.strip()}"}
+    assert httpx.patch(f"{base}/api/shows/hidden", json={"private": True}, headers=creator).status_code == 200
+    grant = httpx.post(f"{base}/api/shows/hidden/feed-tokens", json={"label": "ann"}, headers=creator).json()
+    room = httpx.post(f"{base}/api/shows/hidden/rooms", json={"title": "Members only"}, headers=creator).json()
+
+    async def scenario() -> dict:
+        host = Bot(server.ws(room["id"]), room["host_link"].split("#join=")[1],
+                   voice=lambda: OpusFile(str(voices["host"]), loop=True))
+        await host.join()
+        await host.negotiate()
+        await host.connected()
+        await host.send("take_stage", consent=True)
+        feed = await asyncio.to_thread(wait_until, lambda: 'status="live"' in (f := httpx.get(grant["feed_url"]).text) and f,
+                                       20, 0.5, "the private feed says live")
+        enclosure = re.search(r'<enclosure url="([^"]+/listen[^"]*)"', feed).group(1).replace("&amp;", "&")
+        seen = {"enclosure": enclosure, "bare": httpx.get(enclosure.split("?")[0])}
+        got = 0
+        with httpx.stream("GET", enclosure, timeout=30) as response:
+            seen["status"] = response.status_code
+            for chunk in response.iter_raw():
+                got += len(chunk)
+                if got > 20_000 and "revoked_at" not in seen:
+                    httpx.delete(f"{base}/api/shows/hidden/feed-tokens/{grant['id']}", headers=creator)
+                    seen["revoked_at"] = time.monotonic()
+        seen["stopped_after_s"] = time.monotonic() - seen["revoked_at"]
+        seen["after"] = httpx.get(enclosure)
+        await host.send("end_room")
+        await host.expect("ended")
+        await host.close()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert "?token=" in seen["enclosure"] and seen["bare"].status_code == 401
+    assert seen["status"] == 200 and seen["stopped_after_s"] < 5
+    assert seen["after"].status_code == 403 and "revoked" in seen["after"].json()["detail"]
+
+
+def test_one_address_cannot_hold_a_room_s_stream_without_bound(server: LiveServer, voices) -> None:
+    base = server.server.base_url
+
+    async def scenario() -> list[int]:
+        room_id, host, guest = await speaking_room(server, voices)
+        listen = f"{base}/rooms/{room_id}/listen"
+        await asyncio.to_thread(wait_until, lambda: httpx.head(listen).status_code == 200, 20, 0.5, "the stream")
+        async with httpx.AsyncClient(timeout=10) as client:
+            streams = [await client.send(client.build_request("GET", listen), stream=True) for _ in range(4)]
+            statuses = [s.status_code for s in streams]
+            for s in streams:
+                await s.aclose()
+        await host.send("end_room")
+        await host.expect("ended")
+        for bot in (host, guest):
+            await bot.close()
+        return statuses
+
+    statuses = asyncio.run(scenario())
+    assert statuses == [200, 200, 200, 429]  # ROOMCAST_MAX_STREAMS_PER_ADDRESS=3 here
+
+
+def test_a_dead_process_s_stream_files_are_removed_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from roomcast.settings import get_settings
+
+    monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        from live.stream.stale import remove_stale_streams
+        from roomcast.db import migrate, session_scope
+        from roomcast.models import Room, RoomStatus, Show
+
+        migrate()
+        with session_scope() as session:
+            show = Show(slug="s", title="S", feed_version=1)
+            session.add_all([Room(id=1, show=show, title="Live", status=RoomStatus.live),
+                             Room(id=2, show=show, title="Crashed", status=RoomStatus.interrupted)])
+        media = tmp_path / "data" / "media" / "rooms"
+        for room_id in (1, 2):
+            (media / str(room_id) / "live").mkdir(parents=True)
+            (media / str(room_id) / "live" / "live.m3u8").write_text("#EXTM3U\n")
+        assert remove_stale_streams() == [2]
+        assert (media / "1" / "live" / "live.m3u8").exists() and not (media / "2" / "live").exists()
+    finally:
+        get_settings.cache_clear()
 
 
 def test_chromium_plays_the_mp3_stream(server: LiveServer, voices) -> None:

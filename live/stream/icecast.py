@@ -40,6 +40,7 @@ class Mp3Broadcast:
         self.title = title
         self.ended = False
         self.listeners = 0
+        self.by_address: dict[str, int] = {}
         self._flushed = asyncio.Event()  # replaced at every flush; a waiter that leaves cancels only its own wait
         self._flusher = asyncio.get_running_loop().call_later(FLUSH_S, self._flush)
 
@@ -64,6 +65,9 @@ class Mp3Broadcast:
             return None
         frames = self.frames
         return b"".join(frames[i] for i in range(number - self.first, len(frames)))
+
+    def listeners_from(self, address: str) -> int:
+        return self.by_address.get(address, 0)
 
     def burst_start(self) -> int:
         return max(self.first, self.next - int(BURST_S / FRAME_S))
@@ -110,8 +114,10 @@ class Mp3Listener(Response):
     """The ASGI response of one listener: headers, the burst, then real time until the room ends."""
 
     def __init__(self, broadcast: Mp3Broadcast, headers: dict[str, str], metadata: bool,
-                 recheck: Callable[[], Awaitable[bool]] | None = None, recheck_s: float = 15.0) -> None:
+                 recheck: Callable[[], Awaitable[bool]] | None = None, recheck_s: float = 15.0,
+                 address: str = "") -> None:
         self.broadcast, self.metadata = broadcast, IcyMetadata(broadcast) if metadata else None
+        self.address = address
         self.recheck, self.recheck_s = recheck, recheck_s
         self.background = None  # FastAPI sets background tasks on a returned response
         self.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers.items()]
@@ -126,6 +132,7 @@ class Mp3Listener(Response):
         streaming = asyncio.current_task()
         watcher = asyncio.ensure_future(self._cancel_on_disconnect(receive, streaming))
         self.broadcast.listeners += 1
+        self.broadcast.by_address[self.address] = self.broadcast.listeners_from(self.address) + 1
         try:
             await self._stream(send)
         except TimeoutError:
@@ -139,6 +146,9 @@ class Mp3Listener(Response):
             return
         finally:
             self.broadcast.listeners -= 1
+            left = self.broadcast.by_address.pop(self.address, 1) - 1
+            if left:
+                self.broadcast.by_address[self.address] = left
             watcher.cancel()
         await send({"type": "http.response.body", "body": b""})  # the room ended, or they fell behind
 

@@ -56,6 +56,9 @@ def listen(room_id: RowId, session: SessionDep, request: Request, token: str | N
             raise HTTPException(421, f"room {room_id} is served by node {room.sfu_node!r}")
         raise HTTPException(404, f"room {room_id}'s stream starts when its host joins")
     stream.name(room.title)
+    address = request.client.host if request.client else ""
+    if stream.broadcast.listeners_from(address) >= get_settings().max_streams_per_address:
+        raise HTTPException(429, "too many streams of this room from your address", headers={"Retry-After": "60"})
     headers = {
         "Content-Type": "audio/mpeg", "X-Content-Type-Options": "nosniff",
         "icy-name": room.title, "icy-description": room.description or room.show.title,
@@ -67,7 +70,7 @@ def listen(room_id: RowId, session: SessionDep, request: Request, token: str | N
     if not is_public(room):
         async def recheck() -> bool:
             return await asyncio.get_running_loop().run_in_executor(None, still_allowed, room_id, token)
-    return Mp3Listener(stream.broadcast, headers, metadata=icy_metadata == "1", recheck=recheck,
+    return Mp3Listener(stream.broadcast, headers, metadata=icy_metadata == "1", recheck=recheck, address=address,
                         recheck_s=get_settings().stream_recheck_s)
 
 
@@ -81,6 +84,8 @@ def playlist(room_id: RowId, session: SessionDep, token: str | None = None) -> R
     if room.status == RoomStatus.scheduled or not store.exists(key):
         raise HTTPException(404, f"room {room_id} has no live stream now")
     text = store.read_text(key)
+    if room.status != RoomStatus.live and not text.rstrip().endswith("#EXT-X-ENDLIST"):
+        raise HTTPException(404, f"room {room_id} has ended")  # its node died: the stream never finished
     if token:  # segment URIs are relative: without the token, a private room's player gets 401s
         text = re.sub(r"^(live/\d{6}\.ts)$", lambda m: f"{m.group(1)}?token={quote(token)}", text, flags=re.M)
     return Response(text, media_type=PLAYLIST_TYPE, headers=_cache(room, "public, max-age=1"))
