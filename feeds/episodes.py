@@ -84,9 +84,24 @@ STEP_WORDS = {
 }
 
 
+def speaker_labels(episode: Episode) -> dict[str, str]:
+    """Track id -> its speaker's name; one who has several tracks (they left the stage and came
+    back) gets "Gus, part 2", so three steps do not all read "transcribing Gus"."""
+    tracks = sorted(episode.room.tracks, key=lambda track: track.id)
+    counts: dict[int, int] = {}
+    for track in tracks:
+        counts[track.participant_id] = counts.get(track.participant_id, 0) + 1
+    labels, seen = {}, {}
+    for track in tracks:
+        name = track.participant.display_name
+        seen[track.participant_id] = seen.get(track.participant_id, 0) + 1
+        labels[str(track.id)] = f"{name}, part {seen[track.participant_id]}" if counts[track.participant_id] > 1 else name
+    return labels
+
+
 def stage_label(run: PipelineRun, episode: Episode) -> str:
     """"transcribing Alice, mixing and mastering" rather than "transcribe:12, master"."""
-    speakers = {str(track.id): track.participant.display_name for track in episode.room.tracks}
+    speakers = speaker_labels(episode)
     running = [step.name for step in run.steps if step.status == RunStatus.running]
     labels = []
     for name in running:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from feeds.episodes import STEP_WORDS
+from feeds.episodes import STEP_WORDS, speaker_labels
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus
 from roomcast.settings import get_settings
 
@@ -57,7 +57,7 @@ def _step_status(status: RunStatus | None) -> str:
 
 
 def production_view(episode: Episode, run: PipelineRun | None) -> ProductionView:
-    speakers = {str(track.id): track.participant.display_name for track in episode.room.tracks}
+    speakers = speaker_labels(episode)
     rows = {step.name: step for step in run.steps} if run else {}
     names = planned_steps(episode)
     names += [name for name in rows if name not in names]

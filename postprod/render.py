@@ -562,7 +562,9 @@ def render(tracks: list[TrackInput], destination_stem: Path, options: RenderOpti
         if outro is not None:
             pieces.append((outro.read, 0, outro.samples))
         lead = intro.samples / RATE - CROSSFADE_S if intro is not None else 0.0
-        time_map = TimeMap.from_kept(kept, CROSSFADE_S, lead)
+        # Only what was cut on purpose is "not kept": the quiet trimmed or shortened is not a cut.
+        cuts = [(max(0.0, a), min(duration, b)) for a, b in options.cuts if min(duration, b) > max(0.0, a)]
+        time_map = TimeMap.from_kept(kept, CROSSFADE_S, lead, cuts)
 
         mix = RawFile(work / "mix.raw")
         mix_meter = pyebur128.R128State(1, RATE, pyebur128.MeasurementMode.MODE_I)

@@ -29,13 +29,18 @@ class Span:
 @dataclass
 class TimeMap:
     spans: list[Span] = field(default_factory=list)
+    # What was cut on purpose (off the record), in room seconds. Known: only those moments are
+    # not kept; the quiet trimmed from the edges or shortened between turns is, and a word, a
+    # marker or a clip there lands at the join. None (maps stored before): whatever no span holds.
+    cuts: list[tuple[float, float]] | None = None
 
     @classmethod
     def identity(cls, duration: float) -> TimeMap:
         return cls([Span(0.0, duration, 0.0)])
 
     @classmethod
-    def from_kept(cls, kept: list[tuple[float, float]], crossfade_s: float = 0.0, lead_s: float = 0.0) -> TimeMap:
+    def from_kept(cls, kept: list[tuple[float, float]], crossfade_s: float = 0.0, lead_s: float = 0.0,
+                  cuts: list[tuple[float, float]] | None = None) -> TimeMap:
         """Spans of room time kept in order; each join overlaps the previous by ``crossfade_s``."""
         spans, cursor = [], lead_s
         for index, (start, end) in enumerate(kept):
@@ -43,13 +48,15 @@ class TimeMap:
                 cursor -= crossfade_s
             spans.append(Span(start, end, cursor))
             cursor += end - start
-        return cls(spans)
+        return cls(spans, cuts)
 
     @property
     def episode_duration(self) -> float:
         return self.spans[-1].episode_start + self.spans[-1].duration if self.spans else 0.0
 
     def is_kept(self, room_time: float) -> bool:
+        if self.cuts is not None:
+            return room_time >= 0 and not any(start <= room_time < end for start, end in self.cuts)
         span = self._span_at(room_time)
         return span is not None and span.room_start <= room_time <= span.room_end
 
@@ -69,11 +76,19 @@ class TimeMap:
         return self.spans[index] if index >= 0 else None
 
     def to_json(self) -> list[list[float]]:
-        return [[round(s.room_start, 4), round(s.room_end, 4), round(s.episode_start, 4)] for s in self.spans]
+        """Spans as [room_start, room_end, episode_start]; cuts, when known, as [start, end] after them."""
+        rows = [[round(s.room_start, 4), round(s.room_end, 4), round(s.episode_start, 4)] for s in self.spans]
+        if self.cuts is not None:
+            rows += [[round(a, 4), round(b, 4)] for a, b in self.cuts] or [[0.0, 0.0]]  # an empty cut: "known, none"
+        return rows
 
     @classmethod
     def from_json(cls, data: list[list[float]] | None) -> TimeMap | None:
-        return cls([Span(*row) for row in data]) if data else None
+        if not data:
+            return None
+        cuts = [(a, b) for a, b in (row for row in data if len(row) == 2) if b > a]
+        known = any(len(row) == 2 for row in data)
+        return cls([Span(*row) for row in data if len(row) == 3], cuts if known else None)
 
 
 def off_record_spans(events: list[tuple[str, float]]) -> list[tuple[float, float]]:

@@ -10,6 +10,7 @@ import pytest
 from bench._speech import write_opus
 from roomcast.limiter import TruePeakLimiter, true_peak_envelope
 from postprod.render import M4A, MP3, RATE, RenderOptions, TrackInput, decode, render
+from roomcast.timemap import TimeMap
 from tests.conftest import measure_loudness
 
 
@@ -124,3 +125,6 @@ def test_an_episode_opens_on_its_first_sound_and_closes_just_after_its_last(tmp_
     assert 0.0 <= first_sound <= 0.5
     assert result.duration_s - result.time_map.to_episode(13.0) <= 1.0
     assert result.duration_s == pytest.approx(0.3 + 8 + 0.6, abs=0.2)  # a breath either side of the talk
+    # trimmed is not cut: a word Whisper places early, or a marker set before anyone spoke, lands at the start
+    assert result.time_map.is_kept(2.0) and result.time_map.to_episode(2.0) == 0.0
+    assert TimeMap.from_json(result.time_map.to_json()).is_kept(2.0)

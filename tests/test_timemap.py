@@ -23,3 +23,16 @@ def test_intro_shifts_everything_and_json_round_trips() -> None:
     assert time_map.to_episode(0) == pytest.approx(4.98)
     assert TimeMap.from_json(time_map.to_json()) == time_map
     assert TimeMap.from_json(None) is None
+
+
+def test_only_what_was_cut_on_purpose_is_not_kept() -> None:
+    time_map = TimeMap.from_kept([(4.0, 10.0), (20.0, 30.0)], cuts=[(12.0, 18.0)])
+    assert time_map.is_kept(1.0) and time_map.to_episode(1.0) == 0.0  # trimmed quiet before the first word
+    assert not time_map.is_kept(15.0)  # off the record
+    assert time_map.is_kept(19.0)  # the quiet after the cut, shortened
+    again = TimeMap.from_json(time_map.to_json())
+    assert again.cuts == [(12.0, 18.0)] and [s.room_start for s in again.spans] == [4.0, 20.0]
+    nothing_cut = TimeMap.from_json(TimeMap.from_kept([(4.0, 10.0)], cuts=[]).to_json())
+    assert nothing_cut.cuts == [] and nothing_cut.is_kept(2.0)
+    # a map stored before cuts were kept: whatever no span holds is not kept, as then
+    assert not TimeMap.from_json([[4.0, 10.0, 0.0]]).is_kept(2.0)
