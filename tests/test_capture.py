@@ -172,6 +172,7 @@ def test_a_crash_loses_at_most_a_second(tmp_path: Path, opus_speech: Path) -> No
         await hank.connected()
         await hank.send("take_stage", consent=True)
         await asyncio.sleep(8)
+        assert (data_dir / "media" / "rooms" / str(room_id) / "live" / "live.m3u8").exists()  # its HLS stream
         live.server.process.kill()  # kill -9, in the middle of a sentence
         spoken = len(voice.packets) * 0.02
         await hank.close()
@@ -188,6 +189,11 @@ def test_a_crash_loses_at_most_a_second(tmp_path: Path, opus_speech: Path) -> No
         archived = sum(decoded_seconds(data_dir / "media" / key) for key in keys)
         assert room_status == "interrupted"
         assert spoken - 1.0 <= archived <= spoken + 0.05, (spoken, archived)
+        # The stream the dead process left unfinished is gone, not served for ever without its end.
+        assert not (data_dir / "media" / "rooms" / str(room_id) / "live").exists()
+        with live.server.client() as client:
+            assert client.get(f"/rooms/{room_id}/live.m3u8").status_code == 404
+            assert client.get(f"/rooms/{room_id}/listen").status_code == 404
     finally:
         stop(restarted.process)
 
