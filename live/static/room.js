@@ -2,6 +2,7 @@
 // The page always offers: its microphone section first (sendonly on stage, inactive off it),
 // then one recvonly "slot" per speaker the server forwards. No build step, no dependencies.
 
+import { followCaptions } from "./captions.js";
 import { followProduction } from "./production.js";
 import { playStream } from "./stream_player.js";
 
@@ -58,7 +59,7 @@ const handlers = {
     client.iceServers = message.ice_servers;
     if (!window.RTCPeerConnection || message.webrtc === false) listenToStream();
     else startMedia(message.ice_servers, slotsNeeded(message.room));
-    followCaptions();
+    followCaptions(client, roomId);
   },
   // After welcome, only changes arrive: the room's own fields, or one person's card.
   state(message) { show({ ...client.room, ...message.room }); },
@@ -205,37 +206,6 @@ client.audioLevel = async () => {
   });
   return level;
 };
-
-// --- live captions: the room's transcript as live transcription writes it ----------------
-const CAPTION_LINES = 6;
-async function followCaptions() {
-  if (client.captions) return;
-  client.captions = { since: 0, lines: [] };
-  while (client.room && client.room.status !== "ended" && !client.out) {
-    try {
-      const query = new URLSearchParams({ since: client.captions.since, token: client.token });
-      const response = await fetch(`/api/rooms/${roomId}/transcript?${query}`);
-      if (response.ok) showCaptions((await response.json()).lines);
-    } catch (error) { /* the next round tries again */ }
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-  }
-}
-
-function showCaptions(lines) {
-  const known = new Set(client.captions.lines.map((l) => `${l.speaker}@${l.start}`));
-  const fresh = lines.filter((l) => !known.has(`${l.speaker}@${l.start}`));
-  if (!fresh.length) return;
-  client.captions.lines = client.captions.lines.concat(fresh).sort((a, b) => a.start - b.start).slice(-CAPTION_LINES);
-  client.captions.since = Math.max(client.captions.since, ...fresh.map((l) => l.start));
-  $("captions").replaceChildren(...client.captions.lines.map((line) => {
-    const item = document.createElement("li");
-    const who = document.createElement("strong");
-    who.textContent = `${line.speaker}: `;
-    item.append(who, line.text);
-    return item;
-  }));
-  $("captions-panel").hidden = false;
-}
 
 // --- rendering ------------------------------------------------------------------------
 function show(room) {
