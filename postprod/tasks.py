@@ -22,7 +22,8 @@ from postprod.tags import EpisodeTags, tag_m4a, tag_mp3
 from postprod.transcript import FORMATS, merge, onto_episode, speaker_names
 from postprod.track_progress import advance, live_tails, load_progress, progress_key
 from postprod.crosstalk import TrackLevels, decide
-from postprod.transcription import Utterance, vocabulary
+from postprod.transcription import Utterance
+from postprod.vocabulary import vocabulary
 from postprod.waveform import to_waveform_json, write_png
 from roomcast.timemap import TimeMap, off_record_spans
 from roomcast.celery_app import celery_app

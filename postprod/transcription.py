@@ -20,7 +20,6 @@ transcript); what still loops is dropped, and so are words outside the turn's de
 from __future__ import annotations
 
 import threading
-from difflib import SequenceMatcher
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from postprod.vocabulary import echoes_prompt, near_miss, plain, respelled_all, vocabulary_phrases
 from postprod.whisper_models import is_english_only, model_for_language, model_path, whisper_language
 from roomcast.audio import ASR_RATE
 from roomcast.settings import get_settings
@@ -51,7 +51,6 @@ MAX_WORDS_PER_S, RATE_MIN_WORDS = 8.0, 8  # people say 2-4 words a second, 6 whe
 LOOP_REPEATS, LOOP_MAX_N = 4, 8  # an n-gram (n <= 8) said 4 times in a row is a loop
 STACKED_WORDS = 4  # this many words on one timestamp were never aligned to speech
 SPEECH_TOLERANCE_S = 0.3  # a word's middle may lie this far outside its turn's VAD speech
-NEAR_MISS_RATIO = 0.7
 RETRY_OPTIONS = {"repetition_penalty": 1.3, "no_repeat_ngram_size": 3}
 
 _model_lock = threading.Lock()
@@ -286,12 +285,14 @@ def _transcribe(model: WhisperModel, audio: np.ndarray, offset: float, code: str
     """
     heard = _heard(model, audio, offset, code)
     phrases = vocabulary_phrases(hotwords)
-    text = _plain(" ".join(u.text for u in heard))
+    text = plain(" ".join(u.text for u in heard))
     missed = [p for p in phrases if p not in text and near_miss(text, p)]
     if missed:
         hinted = [u for u in _heard(model, audio, offset, code, hotwords) if not echoes_prompt(u, hotwords)]
-        if any(p in _plain(" ".join(u.text for u in hinted)) for p in missed):
-            return hinted
+        hinted_text = plain(" ".join(u.text for u in hinted))
+        if any(p in hinted_text for p in missed):  # the hint helped: what it still missed is respelled
+            return respelled_all(hinted, hotwords, [p for p in missed if p not in hinted_text])
+        return respelled_all(heard, hotwords, missed)
     return heard
 
 
@@ -310,22 +311,6 @@ def _heard(model: WhisperModel, audio: np.ndarray, offset: float, code: str | No
 
 def _overlap(a: Utterance, b: Utterance) -> bool:
     return a.start < b.end and b.start < a.end
-
-
-def vocabulary_phrases(hotwords: str | None) -> list[str]:
-    return [p for p in (_plain(p) for p in (hotwords or "").split(",")) if p]
-
-
-def near_miss(text: str, phrase: str, ratio: float = NEAR_MISS_RATIO) -> bool:
-    """Whether some run of words in ``text`` sounds like ``phrase`` when spelled out ("eye towels"
-    for "night owls", "ann post" for "ann host"): their letters are this alike."""
-    words, size = text.split(), len(phrase.split())
-    target = phrase.replace(" ", "")
-    for n in {max(1, size - 1), size, size + 1}:
-        for start in range(0, len(words) - n + 1):
-            if SequenceMatcher(None, "".join(words[start : start + n]), target).ratio() >= ratio:
-                return True
-    return False
 
 
 def _decode(model: WhisperModel, audio: np.ndarray, offset: float, code: str | None,
@@ -362,25 +347,6 @@ def invented(utterance: Utterance, compression_ratio: float) -> bool:
     return any(starts.count(at) >= STACKED_WORDS for at in set(starts))
 
 
-def echoes_prompt(utterance: Utterance, hotwords: str | None) -> bool:
-    """Whisper writing out its prompt instead of the audio: a segment made only of the vocabulary's
-    phrases ("Speaker 1, Speaker 2, Speaker" in place of a turn's last word, seen on a bench room)."""
-    if not hotwords:
-        return False
-    phrases = {_plain(p) for p in hotwords.split(",") if _plain(p)}
-    text = _plain(utterance.text)
-    if not text:
-        return False
-    for phrase in sorted(phrases, key=len, reverse=True):
-        text = text.replace(phrase, " ")
-    vocabulary_words = {word for phrase in phrases for word in phrase.split()}
-    return all(word in vocabulary_words for word in text.split())  # what is left: a phrase cut short
-
-
-def _plain(text: str) -> str:
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
-
-
 def has_loop(tokens: list[str]) -> bool:
     """An n-gram (n up to LOOP_MAX_N) repeated LOOP_REPEATS times in a row."""
     words = ["".join(ch for ch in t.lower() if ch.isalnum()) for t in tokens]
@@ -390,16 +356,3 @@ def has_loop(tokens: list[str]) -> bool:
             if all(words[start + k * n : start + (k + 1) * n] == gram for k in range(1, LOOP_REPEATS)):
                 return True
     return False
-
-
-def vocabulary(*phrases: str | None, limit: int = 60) -> str | None:
-    """The show's own words for Whisper's prompt (faster-whisper's ``hotwords``): the show's title,
-    the speakers' names, the topics marked. Without them tiny.en wrote "Night Owls" as "eye
-    towels". Duplicates go; the list is cut at ``limit`` words (well inside the prompt's room)."""
-    seen: dict[str, str] = {}
-    for phrase in phrases:
-        cleaned = " ".join((phrase or "").split())
-        if cleaned:
-            seen.setdefault(cleaned.lower(), cleaned)
-    words = ", ".join(seen.values()).split()
-    return " ".join(words[:limit]) or None
