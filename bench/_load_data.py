@@ -6,7 +6,7 @@ same reads: search, the episode API, a speaker's page, the feed and byte ranges 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 SHOW = "loadshow"
@@ -27,9 +27,28 @@ class Seeded:
     speakers: tuple[str, ...]
     media_keys: list[str]
     queries: tuple[str, ...] = ("telescopes", "night sky", "iceland", "moon*", '"astronomy and geology"')
+    room_id: int = 0  # a live, open room for the join figure
+    join_tokens: list[str] = field(default_factory=list)  # listeners' tokens for it
 
 
-def seed(episodes: int = 12, segments: int = 40) -> Seeded:
+def seed_room(listeners: int) -> tuple[int, list[str]]:
+    """A live room of the show, and a listener's join token for each of ``listeners`` people."""
+    from live.join_tokens import mint_join_token
+    from roomcast.db import session_scope
+    from roomcast.models import Role, Room, RoomAccess, RoomStatus, Show, utcnow
+
+    with session_scope() as session:
+        show = session.query(Show).filter_by(slug=SHOW).one()
+        room = Room(show=show, title="Join storm", status=RoomStatus.live, started_at=utcnow(),
+                    access=RoomAccess.open, invited=[])
+        session.add(room)
+        session.flush()
+        room_id = room.id
+    return room_id, [mint_join_token(room_id, f"listener-{n}", f"Listener {n}", Role.listener, hours=2)
+                     for n in range(listeners)]
+
+
+def seed(episodes: int = 12, segments: int = 40, listeners: int = 0) -> Seeded:
     """Write the show into the configured database and media store (ROOMCAST_* variables)."""
     from roomcast.db import migrate, session_scope
     from roomcast.models import (Episode, EpisodeStatus, Participant, Role, Room, RoomStatus, Show,
@@ -65,4 +84,5 @@ def seed(episodes: int = 12, segments: int = 40) -> Seeded:
         session.flush()
         for episode_id in ids:
             sync(session, episode_id)
-    return Seeded(SHOW, ids, SPEAKERS, keys)
+    room_id, tokens = seed_room(listeners) if listeners else (0, [])
+    return Seeded(SHOW, ids, SPEAKERS, keys, room_id=room_id, join_tokens=tokens)

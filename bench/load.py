@@ -1,13 +1,14 @@
 """Concurrent readers against a real `roomcast serve`: no 5xx, no timeouts, /healthz always answers.
 
-    python -m bench.load [--seconds 20] [--clients 100,300] [--endpoints search,episode,feed,media]
+    python -m bench.load [--seconds 20] [--clients 100,300] [--endpoints search,episode,feed,media] [--joins 300]
 
 A show with published, indexed episodes is generated in a temporary data directory and served
 on 127.0.0.1 (embedded mode, no worker). For each client count and each endpoint, that many
 clients send requests back to back for the given time while a probe asks /healthz every 0.2 s.
 Each loop is bounded by the deadline; each request by a timeout (a timeout is counted, never
-waited out). Last line: JSON with errors_5xx, overload_503, timeouts, healthz_max_s and p99_ms
-per endpoint, per client count and over all runs.
+waited out). First, ``--joins`` listeners join one live room at once (``bench._join``). Last
+line: JSON with errors_5xx, overload_503, timeouts, healthz_max_s and p99_ms per endpoint, per
+client count and over all runs, and join_signaling_mb: what the join storm cost in signaling.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from bench._join import join_storm
 from bench._load_data import Seeded
 
 HOST = "127.0.0.1"  # the benchmark never talks to anything else
@@ -165,14 +167,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(data_dir: Path, port: int, log: Path, **settings: str) -> tuple[subprocess.Popen, Seeded]:
-    """Seed the data directory and start `roomcast serve` on it; returns once /healthz answers."""
+def serve(data_dir: Path, port: int, log: Path, listeners: int = 0, **settings: str) -> tuple[subprocess.Popen, Seeded]:
+    """Seed the data directory (with a live room and ``listeners`` join tokens for it) and start
+    `roomcast serve` on it; returns once /healthz answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCAST_")}
     env.update(ROOMCAST_DATA_DIR=str(data_dir), ROOMCAST_BASE_URL=f"http://{HOST}:{port}",
                ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_LIVE_TRANSCRIPTION="false", PYTHONUNBUFFERED="1")
     env.update({f"ROOMCAST_{name.upper()}": value for name, value in settings.items()})
     # Seeded in a process of its own: settings are read once per process, from these variables.
-    script = "import dataclasses, json; from bench._load_data import seed; print(json.dumps(dataclasses.asdict(seed())))"
+    script = ("import dataclasses, json; from bench._load_data import seed; "
+              f"print(json.dumps(dataclasses.asdict(seed(listeners={int(listeners)}))))")
     out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True).stdout
     seeded = Seeded(**{k: tuple(v) if k in ("speakers", "queries") else v
                        for k, v in json.loads(out.splitlines()[-1]).items()})
@@ -198,6 +202,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="Per client count and endpoint.")
     parser.add_argument("--clients", default="100,300", help="Comma-separated client counts.")
     parser.add_argument("--endpoints", default="search,episode,feed,media")
+    parser.add_argument("--joins", type=int, default=300, help="Listeners joining one room at once (0: none).")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="A server setting, e.g. http_threads=16 (ROOMCAST_HTTP_THREADS).")
     args = parser.parse_args()
@@ -206,8 +211,12 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="roomcast-load-") as tmp:
         settings = dict(item.split("=", 1) for item in args.set)
-        process, seeded = serve(Path(tmp) / "data", port, Path(tmp) / "serve.log", **settings)
+        process, seeded = serve(Path(tmp) / "data", port, Path(tmp) / "serve.log", args.joins, **settings)
         try:
+            storm = join_storm(f"http://{HOST}:{port}", seeded.room_id, seeded.join_tokens, process.pid) \
+                if args.joins else None
+            if storm is not None:
+                print(f"{args.joins:>4} joins           {json.dumps(storm.summary())}", file=sys.stderr)
             by_count: dict[str, dict] = {}
             for count in counts:
                 runs = {}
@@ -241,6 +250,8 @@ def main() -> None:
         "connection_errors": sum(c["connection_errors"] for c in by_count.values()),
         "healthz_max_s": max(c["healthz_max_s"] for c in by_count.values()),
         "p99_ms": {e: max(c["p99_ms"][e] for c in by_count.values()) for e in endpoints},
+        "join_signaling_mb": storm.summary()["join_signaling_mb"] if storm else None,
+        "joins": storm.summary() if storm else None,
         "clients": by_count,
         "seconds": args.seconds,
     }

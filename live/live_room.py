@@ -272,8 +272,9 @@ class LiveRoom:
                 self.sink.stop(self.id, identity)
         self._reroute()
         self._ask_renegotiation()
-        self._publish({identity for _, identity, _ in events})
-        members = list(self.stage.members.values())
+        touched = {identity for _, identity, _ in events}
+        self._publish(touched)
+        members = [self.stage.members[identity] for identity in touched if identity in self.stage.members]
         at_s = self.elapsed_s()
         self.sink.room_events(self.id, at_s, events)  # the live mix follows markers and the record
         asyncio.get_running_loop().run_in_executor(
