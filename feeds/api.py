@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds import episodes as episode_actions
-from feeds.access import AccessDenied, require_listener
+from roomcast.access import AccessDenied, require_listener
 from feeds.episodes import EpisodeView, episode_view
 from feeds.feed_tokens import create_feed_token, revoke_feed_token
 from feeds.production import ProductionView, production_view

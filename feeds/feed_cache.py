@@ -16,7 +16,7 @@ from email.utils import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from feeds.access import require_listener
+from roomcast.access import require_listener
 from feeds.rss import as_utc, build_feed
 from roomcast.errors import NotFound
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feeds.access import Access, AccessDenied, require_listener
+from roomcast.access import Access, AccessDenied, require_listener
 from feeds.calendar import room_event
 from feeds.discovery import listed_rooms, live_show_ids
 from feeds.episodes import episode_view

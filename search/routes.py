@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from feeds.access import AccessDenied, access_for
+from roomcast.access import AccessDenied, access_for
 from roomcast.models import Show
 from roomcast.web import SessionDep, templates
 from search.backend import Filters

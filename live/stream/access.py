@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from live.join_tokens import read_join_token
 from live.routes import require_room_token
+from roomcast.access import AccessDenied, access_for
 from roomcast.db import session_scope
-from roomcast.feed_secrets import find_feed_token
 from roomcast.models import Participant, Role, Room, RoomAccess
 from roomcast.tokens import InvalidToken
 
@@ -31,11 +31,10 @@ def require_stream_access(session: Session, room: Room, token: str | None) -> No
     if is_public(room):
         return
     if token and room.access == RoomAccess.open and token.count(".") != 2:  # not a JWT: a feed token
-        feed_token = find_feed_token(session, room.show_id, token)
-        if feed_token is None:
-            raise HTTPException(403, "unknown feed token")
-        if feed_token.revoked_at is not None:
-            raise HTTPException(403, "this feed URL has been revoked by the show's host")
+        try:
+            access_for(session, room.show, token)  # a subscriber's, not revoked
+        except AccessDenied as denied:
+            raise HTTPException(denied.status, str(denied)) from denied
         return
     require_room_token(room, token)
     try:

@@ -1,4 +1,5 @@
-"""Who may read a show's feed, media and pages.
+"""Who may read a show's feed, media, pages, search hits and live streams: one rule, in the kernel,
+for every part that serves a show's content (feeds, search, live).
 
 Public shows: anyone, for published episodes. Private shows: a subscriber's feed token.
 Creators: their creator token, for every episode of their show (to review before publishing).
