@@ -18,7 +18,6 @@ from feeds import episodes as episode_actions
 from roomcast.access import AccessDenied, require_listener
 from feeds.episodes import EpisodeView, episode_view
 from feeds.feed_tokens import create_feed_token, revoke_feed_token
-from feeds.production import ProductionView, production_view
 from feeds.rss import feed_url
 from feeds.shows import ShowSettings, apply_settings
 from postprod.transcript import Line as TranscriptLine
@@ -26,7 +25,7 @@ from postprod.transcript import LineView
 from roomcast.auth import CreatorClaims, bearer, require_creator_of
 from roomcast.celery_app import celery_app
 from roomcast.errors import Conflict, NotFound, UserError
-from roomcast.models import Episode, EpisodeStatus, PublishMode, Room, Show
+from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
@@ -83,35 +82,6 @@ def get_episode(
     if not access.creator and view.pipeline is not None:  # what went wrong inside is the creator's
         view.pipeline.warnings, view.pipeline.error = [], None
     return view
-
-
-def _visible_episode(session: Session, episode: Episode, token: str | None) -> Episode:
-    """Anyone may follow a public show's episode until it is out (a private show: its listeners);
-    one its creator took back is gone for everyone else."""
-    try:
-        access = require_listener(session, episode.show, token)
-    except AccessDenied as error:
-        raise HTTPException(error.status, str(error)) from error
-    if not access.creator and episode.status == EpisodeStatus.unpublished:
-        raise HTTPException(404, f"no episode {episode.id}")
-    return episode
-
-
-@router.get("/episodes/{episode_id}/progress", response_model=ProductionView, tags=["episodes"])
-def episode_progress(episode_id: RowId, session: SessionDep, token: str | None = None) -> ProductionView:
-    """How far production is, step by step, and whether it is published or held for review."""
-    episode = _visible_episode(session, _episode(session, episode_id), token)
-    return production_view(episode, current_run(session, episode.room_id))
-
-
-@router.get("/rooms/{room_id}/production", response_model=ProductionView, tags=["rooms"])
-def room_production(room_id: RowId, session: SessionDep, token: str | None = None) -> ProductionView:
-    """The episode an ended room becomes, as it is made; 404 until the room has ended."""
-    room = session.get(Room, room_id)
-    if room is None or room.episode is None:
-        raise HTTPException(404, f"room {room_id} has no episode yet")
-    episode = _visible_episode(session, room.episode, token)
-    return production_view(episode, current_run(session, room_id))
 
 
 class EpisodeTranscript(BaseModel):

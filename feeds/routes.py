@@ -21,6 +21,7 @@ from feeds.feed_cache import RenderedFeed, feed_cache
 from feeds.media_types import media_type
 from feeds.page_views import (EPISODES_PER_PAGE, duration_words, episode_number, paragraphs, published_order,
                               size_words, soundbite_rows, subscribe_links, summary)
+from feeds.production import ProductionView, production_view
 from feeds.rss import feed_url, speakers
 from feeds.soundbites import soundbites
 from roomcast.db import new_session
@@ -114,6 +115,46 @@ def media(key: str, session: SessionDep, token: str | None = None) -> FileRespon
         media_type=media_type(key),
         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=3600"},
     )
+
+
+# --- an episode on its way: public like the show (feeds.production) ------------------------
+
+
+def _episode_or_404(session: Session, episode_id: int) -> Episode:
+    episode = session.get(Episode, episode_id)
+    if episode is None:
+        raise HTTPException(404, f"no episode {episode_id}")
+    return episode
+
+
+def _visible_episode(session: Session, episode: Episode, token: str | None) -> Episode:
+    """Anyone may follow a public show's episode until it is out (a private show: its listeners);
+    one its creator took back is gone for everyone else."""
+    try:
+        access = require_listener(session, episode.show, token)
+    except AccessDenied as error:
+        raise HTTPException(error.status, str(error)) from error
+    if not access.creator and episode.status == EpisodeStatus.unpublished:
+        raise HTTPException(404, f"no episode {episode.id}")
+    return episode
+
+
+@router.get("/api/episodes/{episode_id}/progress", response_model=ProductionView, tags=["episodes"])
+def episode_progress(episode_id: RowId, session: SessionDep, token: str | None = None) -> ProductionView:
+    """How far production is, step by step, and whether it is published or held for review."""
+    episode = _visible_episode(session, _episode_or_404(session, episode_id), token)
+    return production_view(episode, current_run(session, episode.room_id))
+
+
+@router.get("/api/rooms/{room_id}/production", response_model=ProductionView, tags=["rooms"])
+def room_production(room_id: RowId, session: SessionDep, token: str | None = None) -> ProductionView:
+    """The episode an ended room becomes, as it is made; 404 until the room has ended."""
+    room = session.get(Room, room_id)
+    if room is None or room.episode is None:
+        raise HTTPException(404, f"room {room_id} has no episode yet")
+    episode = _visible_episode(session, room.episode, token)
+    return production_view(episode, current_run(session, room_id))
+
 
 
 @router.get("/episodes/{episode_id}", response_class=HTMLResponse, include_in_schema=False)
