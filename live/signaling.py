@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -29,6 +30,42 @@ from roomcast.web import RowId
 log = logging.getLogger(__name__)
 router = APIRouter()
 JOIN_TIMEOUT_S = 10.0
+# Sockets per client address: before they have joined (a join takes a second; anything more
+# is someone holding sockets open), and in all (a whole office behind one NAT fits).
+MAX_UNJOINED_PER_ADDRESS = 32
+MAX_SOCKETS_PER_ADDRESS = 256
+
+
+class SocketsPerAddress:
+    """How many room sockets each client address holds open, and how many of them have not joined."""
+
+    def __init__(self) -> None:
+        self.unjoined: Counter[str] = Counter()
+        self.total: Counter[str] = Counter()
+
+    def open(self, address: str) -> bool:
+        if self.unjoined[address] >= MAX_UNJOINED_PER_ADDRESS or self.total[address] >= MAX_SOCKETS_PER_ADDRESS:
+            return False
+        self.unjoined[address] += 1
+        self.total[address] += 1
+        return True
+
+    def joined(self, address: str) -> None:
+        self._drop(self.unjoined, address)
+
+    def close(self, address: str, joined: bool) -> None:
+        if not joined:
+            self._drop(self.unjoined, address)
+        self._drop(self.total, address)
+
+    @staticmethod
+    def _drop(counter: Counter[str], address: str) -> None:
+        counter[address] -= 1
+        if counter[address] <= 0:
+            del counter[address]
+
+
+sockets = SocketsPerAddress()
 
 
 class LiveRooms:
@@ -80,15 +117,28 @@ async def _in_records_thread(function, *args):  # noqa: ANN001, ANN202
 
 @router.websocket("/rooms/{room_id}/ws")
 async def room_socket(websocket: WebSocket, room_id: RowId) -> None:
+    address = websocket.client.host if websocket.client else "unknown"
     await websocket.accept()
+    if not sockets.open(address):
+        await _refuse(websocket, "too_many_sockets", "too many connections from your address: close some, "
+                      "or join within a few seconds", close_code=1013)
+        return
+    joined = False
     try:
         claims = await _read_join(websocket, room_id)
         room = await live_rooms.enter(claims)
+        sockets.joined(address)
+        joined = True
+        await _take_part(websocket, claims, room)
     except (p.ProtocolError, Refused) as error:
         await _refuse(websocket, error.code, error.message)
-        return
     except (asyncio.TimeoutError, WebSocketDisconnect):
-        return
+        pass
+    finally:
+        sockets.close(address, joined)
+
+
+async def _take_part(websocket: WebSocket, claims: JoinClaims, room: LiveRoom) -> None:
     connection = Connection(claims.identity, websocket)
     connection.start()
     try:
@@ -171,9 +221,11 @@ def _allowed(connection: Connection, cost: float = 1.0) -> bool:
     return False
 
 
-async def _refuse(websocket: WebSocket, code: str, message: str) -> None:
+async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int | None = None) -> None:
+    if close_code is None:
+        close_code = 4401 if code in ("bad_token", "blocked", "not_invited") else 4400
     try:
         await websocket.send_text(p.server_message("error", code=code, message=message, ref="join"))
-        await websocket.close(4401 if code in ("bad_token", "blocked", "not_invited") else 4400, code)
+        await websocket.close(close_code, code)
     except Exception:
         pass

@@ -162,3 +162,27 @@ def test_a_socket_that_sends_past_its_allowance_is_refused_then_closed(live: Liv
         await host.close()
 
     asyncio.run(scenario())
+
+
+def test_sockets_that_never_join_are_capped_per_address(live: LiveServer) -> None:
+    from live.signaling import MAX_UNJOINED_PER_ADDRESS
+
+    room_id, host_token = live.open_room()
+
+    async def scenario() -> None:
+        idle = [await websockets.connect(live.ws(room_id)) for _ in range(MAX_UNJOINED_PER_ADDRESS)]
+        one_more = await websockets.connect(live.ws(room_id))
+        refusal = json.loads(await one_more.recv())
+        assert refusal["code"] == "too_many_sockets", refusal
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await one_more.recv()
+        assert closed.value.rcvd.code == 1013  # try again later
+        # a socket that joins stops counting as idle, and a closed one frees its place
+        await idle[0].close()
+        host = await Raw(live.ws(room_id), host_token).join()
+        assert await host.answers_ping()
+        for socket in idle[1:]:
+            await socket.close()
+        await host.close()
+
+    asyncio.run(scenario())
