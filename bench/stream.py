@@ -70,17 +70,20 @@ def opus_packets(path: Path, seconds: float) -> list[bytes]:
 def mix_cpu(speakers: int, seconds: float, clips: list[Path]) -> float:
     from live.stream.jitter import DELAY_S, RATE
     from live.stream.pipeline import Arrival, MixPipeline
+    from live.stream.room_stream import TICK_S
     from roomcast.storage import MediaStore
 
     streams = [opus_packets(clips[i % len(clips)], seconds) for i in range(speakers)]
     directory = Path(tempfile.mkdtemp(prefix="bench-mix-"))
     try:
         pipeline = MixPipeline(MediaStore(directory, "http://x"), 1, datetime.now(timezone.utc))
+        per_tick = round(TICK_S / 0.02)  # packets per speaker in one step of the live stream
         start = time.process_time()
-        for tick in range(int(seconds * 10)):  # 100 ms ticks, five packets per speaker each
-            inbox = [Arrival(f"s{s}", 1000 + s, (tick * 5 + k) * 960, streams[s][tick * 5 + k], (tick * 5 + k) * 960)
-                     for s in range(speakers) for k in range(5) if tick * 5 + k < len(streams[s])]
-            pipeline.step(inbox, (tick + 1) * 4800 - int(DELAY_S * RATE), [])
+        for tick in range(int(seconds / TICK_S)):
+            first = tick * per_tick
+            inbox = [Arrival(f"s{s}", 1000 + s, (first + k) * 960, streams[s][first + k], (first + k) * 960)
+                     for s in range(speakers) for k in range(per_tick) if first + k < len(streams[s])]
+            pipeline.step(inbox, (first + per_tick) * 960 - int(DELAY_S * RATE), [])
         return (time.process_time() - start) / seconds
     finally:
         shutil.rmtree(directory, ignore_errors=True)

@@ -17,7 +17,8 @@ TARGET_DB = -23.0  # RMS of speech; with several voices and the limiter the stre
 SPEECH_FLOOR_DB = -50.0
 MAX_BOOST_DB = 15.0
 MAX_CUT_DB = 10.0
-FOLLOW = 0.05  # per 100 ms block: about two seconds to settle on a new voice
+SETTLE_S = 2.0  # time constant of the level followed: about two seconds to settle on a new voice
+RATE = 48_000
 
 
 class Leveller:
@@ -29,7 +30,8 @@ class Leveller:
         """Level ``samples`` in place."""
         rms_db = 10 * math.log10(float(np.dot(samples, samples)) / max(samples.size, 1) + 1e-12)
         if rms_db > SPEECH_FLOOR_DB:
-            self.level_db = rms_db if self.level_db is None else self.level_db + FOLLOW * (rms_db - self.level_db)
+            follow = 1 - math.exp(-samples.size / RATE / SETTLE_S)  # the same settling, whatever the block
+            self.level_db = rms_db if self.level_db is None else self.level_db + follow * (rms_db - self.level_db)
         target = 1.0 if self.level_db is None else 10 ** (
             min(max(TARGET_DB - self.level_db, -MAX_CUT_DB), MAX_BOOST_DB) / 20)
         if abs(target - self.gain) < 1e-3:

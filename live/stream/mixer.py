@@ -1,6 +1,6 @@
 """A room's live mix: every speaker played out, levelled, summed and limited, block by block.
 
-Blocks are whatever a tick asks for (about 100 ms). The mix is float, mono, 48 kHz; the
+Blocks are whatever a step asks for (200 ms, ``room_stream.TICK_S``). The mix is float, mono, 48 kHz; the
 limiter holds it under -1 dBTP with the same look-ahead limiter the episode master uses,
 which delays the mix by its reach (about 20 ms).
 """
