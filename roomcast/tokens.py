@@ -6,10 +6,12 @@ directory (embedded mode). Scale-out nodes must share one key through the variab
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -30,13 +32,40 @@ def secret_key() -> str:
     settings = get_settings()
     if settings.secret_key:
         return settings.secret_key
-    path = settings.resolved_data_dir / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return _data_dir_key(settings.resolved_data_dir / "secret.key")
+
+
+def _data_dir_key(path: Path) -> str:
+    """The data directory's key, made once however many processes start on it together.
+
+    It is made under a lock and appears whole (written aside, then renamed into place), so no
+    process reads a half-written or empty key; an empty file left by an older version is
+    replaced, since an empty key signs tokens anybody can forge.
+    """
+    key = _read_key(path)
+    if key:
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        key = _read_key(path)  # another process may have made it while this one waited
+        if not key:
+            key = secrets.token_urlsafe(48)
+            aside = path.with_name(f".{path.name}.{os.getpid()}")
+            descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(key)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(aside, path)
+    return key
+
+
+def _read_key(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
 
 
 def mint(kind: str, claims: dict[str, Any], ttl: timedelta) -> str:
