@@ -105,13 +105,16 @@ class Deployment:
         with psycopg.connect(self.database_url) as connection:
             return connection.execute(sql, params).fetchall()
 
-    def wait_for_workers(self, count: int, timeout: float = 60) -> list[str]:
-        """Until ``count`` workers of this deployment answer a ping (``worker --check``)."""
-        def answered() -> list[str] | None:
-            result = self.roomcast.run("worker", "--check", timeout=30)
-            names = [line.split(": ")[0] for line in result.stdout.splitlines() if line.endswith(": ok")]
-            return names if len(names) >= count else None
-        return wait_until(answered, timeout, 0.5, f"{count} workers to answer")
+    def wait_for_workers(self, count: int, timeout: float = 90) -> None:
+        """Until ``count`` workers have said they are ready (read from their logs: polling with
+        `worker --check` costs a Python start each time, on a machine the pipeline needs)."""
+        def ready() -> bool:
+            logs = [p.read_text(errors="replace") for p in self.root.glob("worker-*.log")]
+            return sum(" ready." in log for log in logs) >= count
+        wait_until(ready, timeout, 0.2, f"{count} workers to be ready")
+
+    def episode_status(self, episode_id: int) -> str:
+        return self.query("SELECT status FROM episodes WHERE id = %s", episode_id)[0][0]
 
 
 @contextmanager
@@ -119,6 +122,7 @@ def deployment(root: Path, broker_url: str, **env: str) -> Iterator[Deployment]:
     """A deployment with a queue prefix of its own, so tests sharing the machine's broker (and
     other engineers' deployments) never take each other's tasks."""
     prefix = f"rc-{uuid.uuid4().hex[:8]}"
+    root.mkdir(parents=True, exist_ok=True)
     with postgres_database() as database_url:
         settings = roomcast_env(root / "data", free_port(), ROOMCAST_DATABASE_URL=database_url,
                                 ROOMCAST_BROKER_URL=broker_url, ROOMCAST_QUEUE_PREFIX=prefix, **FAST_LEASES)
