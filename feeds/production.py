@@ -21,7 +21,7 @@ OUTCOMES = {
     EpisodeStatus.processing: "Being produced",
     EpisodeStatus.review: "Held for review: the host publishes it after listening",
     EpisodeStatus.published: "Published",
-    EpisodeStatus.failed: "Production failed: the host has been told",
+    EpisodeStatus.failed: "Production failed: the host can run it again",
 }
 
 
