@@ -18,6 +18,7 @@ from aiortc.rtp import RtpPacket
 
 from live import protocol as p
 from live import records
+from live.aliases import Aliases
 from live.connection import Connection
 from live.forwarding import OutgoingSlot, ntp_now
 from live.peers import NegotiationError, Peer
@@ -52,6 +53,7 @@ class LiveRoom:
         self.grace: asyncio.TimerHandle | None = None
         self.on_empty: Callable[[LiveRoom], None] | None = None  # the registry forgets an ended room
         self.recording_problem: str | None = None
+        self.aliases = Aliases()  # e-mail identities, as the others see them (live.aliases)
         self.views: dict[str, dict] = {}  # each person's card as everyone was last told it
         self.told_fields: tuple[str, str] | None = None  # the last state, for everyone and for moderators
         self._watch_task = asyncio.create_task(self._watch())
@@ -89,11 +91,14 @@ class LiveRoom:
         if isinstance(message, p.Ping):
             connection.send(p.server_message("pong"))
             return
+        if getattr(message, "identity", None) is not None:  # actions may name people by their alias
+            message = message.model_copy(update={"identity": self.aliases.resolve(message.identity)})
         events = self._act(actor, message)
         if isinstance(message, p.Invite):
             target = self.connections.get(message.identity)
             if target is not None:
-                target.send(p.server_message("invited", by=actor, by_name=self.stage.members[actor].name))
+                target.send(p.server_message("invited", by=self.aliases.of(actor),
+                                             by_name=self.stage.members[actor].name))
         if isinstance(message, p.Remove):
             self._eject(message.identity, "a moderator removed you from the room")
         self._after(events)
@@ -249,7 +254,8 @@ class LiveRoom:
         )
         if speaking != self.speaking:
             self.speaking = speaking
-            self.broadcast(p.server_message("speaking", identities=sorted(speaking)), key="speaking")
+            self._tell(p.server_message("speaking", identities=sorted(speaking)), key="speaking",
+                       public=p.server_message("speaking", identities=sorted(map(self.aliases.of, speaking))))
 
     def _watch_recording(self) -> None:
         problem = self.sink.problem(self.id)
@@ -290,12 +296,14 @@ class LiveRoom:
             member = self.stage.members.get(identity)
             if member is None:
                 if self.views.pop(identity, None) is not None:
-                    self.broadcast(p.server_message("participant_gone", identity=identity), key=f"p:{identity}")
+                    self._tell(p.server_message("participant_gone", identity=identity), key=f"p:{identity}",
+                               public=p.server_message("participant_gone", identity=self.aliases.of(identity)))
                 continue
             view = member.view().model_dump(mode="json")
             if view != self.views.get(identity):
                 self.views[identity] = view
-                self.broadcast(p.server_message("participant", participant=view), key=f"p:{identity}")
+                self._tell(p.server_message("participant", participant=view), key=f"p:{identity}",
+                           public=p.server_message("participant", participant=self.aliases.view(view)), about=identity)
         told = self.told_fields
         self.told_fields = (p.server_message("state", room=self.fields(False)),
                             p.server_message("state", room=self.fields(True)))
@@ -310,8 +318,11 @@ class LiveRoom:
     def welcome_room(self, identity: str) -> dict:
         """The whole room for someone arriving: later messages are changes to it."""
         member = self.stage.members.get(identity)
-        fields = self.fields(hands=member is not None and member.moderates).model_dump(mode="json")
-        return {**fields, "participants": sorted(self.views.values(), key=self.stage.order)}
+        moderates = member is not None and member.moderates
+        fields = self.fields(hands=moderates).model_dump(mode="json")
+        people = [view if moderates or view["identity"] == identity else self.aliases.view(view)
+                  for view in self.views.values()]
+        return {**fields, "participants": sorted(people, key=self.stage.order)}
 
     def fields(self, hands: bool) -> p.RoomFields:
         recording = not self.stage.ended and self.sink.problem(self.id) is None
@@ -320,6 +331,16 @@ class LiveRoom:
     def elapsed_s(self) -> float:
         """Where the room is on its timeline, which clock steps do not move."""
         return clock.now() - self.zero
+
+    def _tell(self, text: str, key: str, public: str, about: str | None = None) -> None:
+        """``text`` to moderators (and to the person it is ``about``), ``public`` to the others."""
+        if public == text:
+            self.broadcast(text, key)
+            return
+        for connection in list(self.connections.values()):
+            member = self.stage.members.get(connection.identity)
+            sees_all = connection.identity == about or (member is not None and member.moderates)
+            connection.send(text if sees_all else public, key)
 
     def broadcast(self, text: str, key: str | None = None) -> None:
         for connection in list(self.connections.values()):
