@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -59,10 +59,34 @@ def take(room_id: int, node: str) -> datetime:
         room = session.get(Room, room_id)
         if not claimed:
             raise Refused("elsewhere", f"this room is served by another server ({room.sfu_node})")
+        if room.status not in (RoomStatus.scheduled, RoomStatus.live):  # ended meanwhile (end_abandoned)
+            raise Refused("ended", "this room has ended")
         if room.status == RoomStatus.scheduled:
             room.status, room.started_at = RoomStatus.live, utcnow()
             room.show.touch_feed()
         return room.started_at
+
+
+def end_abandoned(unjoined_s: float) -> list[int]:
+    """End the rooms opened ``unjoined_s`` ago or more that nobody ever joined on any server.
+
+    Without this, a room opened and forgotten stayed live, and in its show's feed, for ever.
+    Only rooms no SFU node has taken: a room that was joined ends when it empties (its grace
+    period), or by crash recovery.
+    """
+    cutoff = utcnow() - timedelta(seconds=unjoined_s)
+    with session_scope() as session:
+        rooms = session.scalars(select(Room).where(
+            Room.status == RoomStatus.live, Room.sfu_node.is_(None), Room.started_at < cutoff)).all()
+        ended = []
+        for room in rooms:
+            taken = session.execute(update(Room).where(Room.id == room.id, Room.sfu_node.is_(None),
+                                                       Room.status == RoomStatus.live)
+                                    .values(status=RoomStatus.ended, ended_at=utcnow())).rowcount
+            if taken:  # not joined in the meantime
+                room.show.touch_feed()
+                ended.append(room.id)
+        return ended
 
 
 def end(room_id: int) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -28,7 +30,28 @@ from roomcast.tokens import InvalidToken
 from roomcast.web import RowId
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+
+
+@asynccontextmanager
+async def _sweeping(app: object) -> AsyncIterator[None]:
+    """While the app runs: end rooms opened and never joined (``records.end_abandoned``)."""
+    task = asyncio.create_task(_sweep_abandoned())
+    yield
+    task.cancel()
+
+
+async def _sweep_abandoned() -> None:
+    unjoined_s = get_settings().room_unjoined_s
+    while True:
+        try:
+            for room_id in await _in_records_thread(records.end_abandoned, unjoined_s):
+                log.info("room %s ended: nobody joined it in %.0f s", room_id, unjoined_s)
+        except Exception:  # a database hiccup must not stop the sweep for good
+            log.exception("ending abandoned rooms failed")
+        await asyncio.sleep(min(60.0, max(0.2, unjoined_s / 4)))
+
+
+router = APIRouter(lifespan=_sweeping)
 JOIN_TIMEOUT_S = 10.0
 # Sockets per client address: before they have joined (a join takes a second; anything more
 # is someone holding sockets open), and in all (a whole office behind one NAT fits).

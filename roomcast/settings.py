@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     join_token_hours: int = 24
     max_stage: int = Field(default=12, ge=1, le=64, description="Most people on a room's stage at once.")
     room_grace_s: float = Field(default=60.0, description="A live room with nobody left in it ends after this.")
+    room_unjoined_s: float = Field(default=1800.0, gt=0, description="A room opened but never joined ends after "
+                                   "this (it would stay live, and in its feed, for ever).")
     max_webrtc_listeners: int = Field(default=200, ge=0, description="Listeners per room served over WebRTC; "
                                       "those who join beyond it hear the room's HTTP stream (a few seconds behind) "
                                       "and keep their socket: hands, clips, captions, the stage.")
