@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds import episodes as episode_actions
-from roomcast.access import AccessDenied, require_listener
+from roomcast.access import require_listener
 from feeds.episodes import EpisodeView, episode_view
 from feeds.feed_tokens import create_feed_token, revoke_feed_token
 from feeds.rss import feed_url
@@ -24,7 +24,6 @@ from postprod.transcript import Line as TranscriptLine
 from postprod.transcript import LineView
 from roomcast.auth import CreatorClaims, bearer, require_creator_of
 from roomcast.celery_app import celery_app
-from roomcast.errors import Conflict, NotFound, UserError
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
@@ -49,15 +48,8 @@ def _episode(session: Session, episode_id: int) -> Episode:
 
 
 def _apply(session: Session, action) -> None:  # type: ignore[no-untyped-def]
-    try:
-        action()
-        session.commit()
-    except Conflict as error:
-        session.rollback()
-        raise HTTPException(409, str(error)) from error
-    except UserError as error:
-        session.rollback()
-        raise HTTPException(422, str(error)) from error
+    action()  # a UserError is answered by roomcast.http_errors; the session closes uncommitted
+    session.commit()
 
 
 # --- episodes ------------------------------------------------------------------------------
@@ -72,10 +64,7 @@ def get_episode(
     an episode its creator unpublished: the creator only."""
     episode = _episode(session, episode_id)
     token = credentials.credentials if credentials else token
-    try:
-        access = require_listener(session, episode.show, token)
-    except AccessDenied as error:
-        raise HTTPException(error.status, str(error)) from error
+    access = require_listener(session, episode.show, token)
     if not access.creator and episode.status == EpisodeStatus.unpublished:
         raise HTTPException(404, f"no episode {episode_id}")
     view = episode_view(episode, current_run(session, episode.room_id), token if access.any else None)
@@ -98,10 +87,7 @@ def get_transcript(
     """Every line, speaker-attributed, with word timings on the published audio (as the VTT and JSON files)."""
     episode = _episode(session, episode_id)
     token = credentials.credentials if credentials else token
-    try:
-        access = require_listener(session, episode.show, token)
-    except AccessDenied as error:
-        raise HTTPException(error.status, str(error)) from error
+    access = require_listener(session, episode.show, token)
     if not access.creator and episode.status != EpisodeStatus.published:  # the words are out when the audio is
         raise HTTPException(404, f"no episode {episode_id}")
     segments = sorted(episode.segments, key=lambda s: (s.start_s, s.end_s, s.speaker))
@@ -241,9 +227,6 @@ def revoke_token(slug: str, token_id: RowId, session: SessionDep, claims: Creato
     """The subscriber's feed URL stops working (403) within a second."""
     show = _show(session, slug)
     require_creator_of(slug, claims)
-    try:
-        token = revoke_feed_token(session, show, token_id)
-    except NotFound as error:
-        raise HTTPException(404, str(error)) from error
+    token = revoke_feed_token(session, show, token_id)
     session.commit()
     return FeedTokenView(id=token.id, label=token.label, created_at=token.created_at, revoked_at=token.revoked_at)

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from roomcast.access import Access, AccessDenied, require_listener
+from roomcast.access import Access, require_listener
 from feeds.calendar import room_event
 from feeds.discovery import listed_rooms, live_show_ids
 from feeds.episodes import episode_view
@@ -25,7 +25,6 @@ from feeds.production import ProductionView, production_view
 from feeds.rss import feed_url, speakers
 from feeds.soundbites import soundbites
 from roomcast.db import new_session
-from roomcast.errors import NotFound
 from roomcast.instants import as_utc
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.runs import current_run
@@ -61,12 +60,7 @@ async def show_feed(slug: str, request: Request, token: str | None = None) -> Re
     """The show's podcast feed; private shows need the subscriber's ``token``."""
     feed = feed_cache.fresh(slug, token)
     if feed is None:
-        try:
-            feed = await run_in_threadpool(_load_feed, slug, token)
-        except NotFound as error:
-            raise HTTPException(404, str(error)) from error
-        except AccessDenied as error:
-            raise HTTPException(error.status, str(error)) from error
+        feed = await run_in_threadpool(_load_feed, slug, token)  # NotFound, AccessDenied: roomcast.http_errors
     headers = {
         "ETag": feed.etag,
         "Last-Modified": feed.last_modified,
@@ -78,10 +72,7 @@ async def show_feed(slug: str, request: Request, token: str | None = None) -> Re
 
 
 def _show_access(session: Session, show: Show, token: str | None) -> Access:
-    try:
-        return require_listener(session, show, token)
-    except AccessDenied as error:
-        raise HTTPException(error.status, str(error)) from error
+    return require_listener(session, show, token)
 
 
 def _visible(episode: Episode, access: Access) -> bool:
@@ -130,10 +121,7 @@ def _episode_or_404(session: Session, episode_id: int) -> Episode:
 def _visible_episode(session: Session, episode: Episode, token: str | None) -> Episode:
     """Anyone may follow a public show's episode until it is out (a private show: its listeners);
     one its creator took back is gone for everyone else."""
-    try:
-        access = require_listener(session, episode.show, token)
-    except AccessDenied as error:
-        raise HTTPException(error.status, str(error)) from error
+    access = require_listener(session, episode.show, token)
     if not access.creator and episode.status == EpisodeStatus.unpublished:
         raise HTTPException(404, f"no episode {episode.id}")
     return episode

@@ -14,7 +14,6 @@ from live.rooms import cancel_room, host_link, join_link, open_room, schedule_ro
 from postprod.room_transcript import room_transcript
 from postprod.transcript import LineView
 from roomcast.auth import CreatorClaims, require_creator_of, room_of_creator
-from roomcast.errors import Conflict, UserError
 from roomcast.models import EpisodeStatus, Role, Room, RoomAccess, RoomStatus, Show
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
@@ -73,14 +72,11 @@ def create_room(slug: str, body: RoomSchedule, session: SessionDep, claims: Crea
     if show is None:
         raise HTTPException(404, f"no show {slug!r}")
     require_creator_of(slug, claims)
-    try:
-        if body.start is None:
-            room = open_room(session, show, body.title, body.description, body.access)
-        else:
-            room = schedule_room(session, show, body.title, body.start, body.description, body.access)
-        link = host_link(room, body.host_name)
-    except UserError as error:
-        raise HTTPException(422, str(error)) from error
+    if body.start is None:
+        room = open_room(session, show, body.title, body.description, body.access)
+    else:
+        room = schedule_room(session, show, body.title, body.start, body.description, body.access)
+    link = host_link(room, body.host_name)
     session.commit()
     return room_view(room, link)
 
@@ -110,14 +106,7 @@ def cancel(room_id: RowId, session: SessionDep, claims: CreatorClaims) -> None:
 
 
 def _creator_change(session, change) -> None:  # type: ignore[no-untyped-def]
-    try:
-        change()
-    except Conflict as error:
-        session.rollback()
-        raise HTTPException(409, str(error)) from error
-    except UserError as error:
-        session.rollback()
-        raise HTTPException(422, str(error)) from error
+    change()  # a UserError is answered by roomcast.http_errors; the session closes uncommitted
     session.commit()
 
 
@@ -125,10 +114,7 @@ def _creator_change(session, change) -> None:  # type: ignore[no-untyped-def]
 def mint_token(room_id: RowId, body: JoinRequest, session: SessionDep, claims: CreatorClaims) -> JoinGrant:
     """A join token for one person, with the highest role they may hold (closed rooms: invites them)."""
     room = room_of_creator(session, room_id, claims)
-    try:
-        link = join_link(room, body.identity, body.name, body.role, body.hours)
-    except UserError as error:
-        raise HTTPException(422, str(error)) from error
+    link = join_link(room, body.identity, body.name, body.role, body.hours)
     session.commit()
     return JoinGrant(token=link.split("#join=", 1)[1], link=link)
 

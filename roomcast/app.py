@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from roomcast import __version__, request_limits, site
+from roomcast import __version__, http_errors, request_limits, site
 from roomcast.packets import PacketTee
 from roomcast.overload import RETRY_AFTER_S, AdmissionLimit
 from roomcast.settings import get_settings
@@ -57,6 +57,7 @@ def create_app() -> FastAPI:
     app.include_router(search_router)
     app.include_router(health_router)  # /readyz: database, broker, media
     app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("search", "static")]), name="static")
+    http_errors.install(app)  # domain exceptions (bad input, not found, conflict, access) as 4xx, once
     site.install(app)  # browsers get an HTML page for a 404, the API keeps its JSON; the favicon
 
     app.add_middleware(AdmissionLimit, max_pending=get_settings().max_pending_requests)

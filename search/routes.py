@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from roomcast.access import AccessDenied, access_for
+from roomcast.access import access_for
 from roomcast.models import Show
 from roomcast.web import SessionDep, templates
 from search.backend import Filters
@@ -70,11 +70,8 @@ def search_filters(
         found = session.scalars(select(Show).where(Show.slug == show)).first()
         if found is None:
             raise HTTPException(404, f"no show {show!r}")
-        try:
-            if access_for(session, found, token).any:
-                private = frozenset({found.id})
-        except AccessDenied as error:
-            raise HTTPException(error.status, str(error)) from error
+        if access_for(session, found, token).any:  # AccessDenied: roomcast.http_errors
+            private = frozenset({found.id})
     return Filters(show or None, (speaker or "").strip() or None, language, since, until, private)
 
 
