@@ -30,7 +30,6 @@ from aioice.ice import StunProtocol
 HEADER = struct.Struct("!BBHII")
 OPUS_CLOCK = 48_000
 NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
-SendDatagram = Callable[[bytes], None]
 SenderReport = Callable[[int, float, int], None]  # SSRC, the sender's NTP time (s), RTP timestamp
 
 

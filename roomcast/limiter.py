@@ -69,8 +69,3 @@ class TruePeakLimiter:
     def apply(self, samples: np.ndarray, envelope: np.ndarray | None = None) -> np.ndarray:
         gain = self.gain(true_peak_envelope(samples) if envelope is None else envelope)
         return samples if gain is None else (samples * gain).astype(np.float32, copy=False)
-
-
-def limit_true_peak(samples: np.ndarray, rate: int, ceiling_dbtp: float) -> np.ndarray:
-    """Limit a whole signal so that its true peak stays below ``ceiling_dbtp`` (with margin)."""
-    return TruePeakLimiter(rate, ceiling_dbtp + MARGIN_DB).apply(samples)
