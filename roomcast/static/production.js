@@ -2,13 +2,15 @@
 // end a link to listen (or the news that the host reviews it first). The room page and the
 // episode page share it; the server's answer is /api/.../production or /api/episodes/{id}/progress.
 const POLL_MS = 2000;
+const MISSING_TRIES = 90; // a room nobody spoke in makes no episode: stop asking after 3 minutes
 
 export async function followProduction(url, box, { onPublished } = {}) {
-  for (;;) {
+  for (let missing = 0; missing < MISSING_TRIES;) {
     let view = null;
     try {
       const response = await fetch(url, { cache: "no-store" });
       if (response.ok) view = await response.json();
+      else if (response.status === 404) missing += 1;
     } catch (error) { /* the next round tries again */ }
     if (view) {
       render(view, box);
@@ -19,6 +21,7 @@ export async function followProduction(url, box, { onPublished } = {}) {
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+  return null;
 }
 
 function render(view, box) {
