@@ -22,7 +22,9 @@ def publish_episode(room_id: int) -> None:
                 raise RuntimeError("the episode has no audio to publish")
             # Only a processing episode moves on: a duplicate delivery changes nothing.
             if episode.status == EpisodeStatus.processing:
-                if episode.show.publish_mode == PublishMode.review:
+                # Nothing heard (silent input, a microphone left muted): a few seconds of quiet
+                # are never what a show means to publish, so its creator decides (issue 15, item 12).
+                if episode.show.publish_mode == PublishMode.review or not episode.segments:
                     episode.status = EpisodeStatus.review  # the creator publishes it
                 else:
                     episode.status, episode.published_at = EpisodeStatus.published, utcnow()
