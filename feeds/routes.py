@@ -29,7 +29,7 @@ from roomcast.instants import as_utc
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
-from roomcast.storage import UnsafeKey, get_media_store
+from roomcast.storage import UnsafeKey, get_media_store, media_headers
 from roomcast.web import RowId, SessionDep, templates
 
 router = APIRouter()
@@ -101,11 +101,9 @@ def media(key: str, session: SessionDep, token: str | None = None) -> FileRespon
         raise HTTPException(404, "no such media") from error
     if not path.is_file():
         raise HTTPException(404, "no such media")
-    return FileResponse(
-        path,
-        media_type=media_type(key),
-        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=3600"},
-    )
+    private = episode_match is not None and episode.show.private
+    published = episode_match is None or episode.status == EpisodeStatus.published
+    return FileResponse(path, media_type=media_type(key), headers=media_headers(private, published))
 
 
 # --- an episode on its way: public like the show (feeds.production) ------------------------

@@ -78,3 +78,17 @@ class MediaStore:
 def get_media_store() -> MediaStore:
     settings = get_settings()
     return MediaStore(settings.resolved_media_dir, settings.public_base_url)
+
+
+def media_headers(private: bool, published: bool = True) -> dict[str, str]:
+    """Caching and sharing of one media file as it is served.
+
+    Public, published media may sit in any cache and be read by any site's player. A private
+    show's media, or an episode its creator is still reviewing, is one listener's copy: no
+    shared cache keeps it (a CDN would serve it to the next comer without the token), no other
+    site's script may read it, and the token in its URL goes nowhere in a Referer.
+    """
+    if not private and published:
+        return {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=3600"}
+    return {"Cache-Control": "private, max-age=3600" if published else "private, no-store",
+            "Referrer-Policy": "no-referrer"}
