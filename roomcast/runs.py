@@ -115,7 +115,8 @@ def _claim(room_id: int, name: str) -> StepContext | None:
         if run.status not in UNFINISHED:
             return None
         run_id = run.id
-    add_queued_step(run_id, name)  # a message sent without its row (an older node): the row first
+    # A step without a row is not ready in this run (a message left over from a run that a rerun
+    # replaced): doing it now would put stale work into the new run. The sweep queues it in turn.
     owner = new_owner()
     with session_scope() as session:
         claimable = or_(PipelineStep.status == RunStatus.queued,
