@@ -335,3 +335,12 @@ class DeferredTask(Base):
     name: Mapped[str] = mapped_column(String(128))
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SearchSyncRequest(Base):
+    """An episode whose index entry must be brought in step; one row however often it was asked (search.tasks)."""
+
+    __tablename__ = "search_sync_requests"
+
+    episode_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
