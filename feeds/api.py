@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds import episodes as episode_actions
+from roomcast import search_sync
 from roomcast.access import require_listener
 from feeds.episodes import EpisodeView, episode_view
 from feeds.feed_tokens import create_feed_token, revoke_feed_token
@@ -23,7 +24,6 @@ from feeds.shows import ShowSettings, apply_settings
 from postprod.transcript import Line as TranscriptLine
 from postprod.transcript import LineView
 from roomcast.auth import CreatorClaims, bearer, require_creator_of
-from roomcast.celery_app import celery_app
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
@@ -116,7 +116,7 @@ def edit_episode(episode_id: RowId, body: EpisodeEdit, session: SessionDep, clai
 @router.post("/episodes/{episode_id}/publish", response_model=EpisodeView, tags=["episodes"])
 def publish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     view = _creator_action(session, episode_id, claims, episode_actions.publish)
-    celery_app.send_task("search.sync_episode", args=[episode_id])  # into search
+    search_sync.request(episode_id)  # into search
     return view
 
 
@@ -124,7 +124,7 @@ def publish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaim
 def unpublish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     """The item leaves the feed and the pages; the archive and produced files stay."""
     view = _creator_action(session, episode_id, claims, episode_actions.unpublish)
-    celery_app.send_task("search.sync_episode", args=[episode_id])  # out of search (hidden at once regardless)
+    search_sync.request(episode_id)  # out of search (hidden at once regardless)
     return view
 
 

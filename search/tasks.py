@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 
 from celery.signals import worker_ready
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import Episode
+from roomcast import search_sync
+from roomcast.models import Episode, SearchSyncRequest
 from roomcast.runs import RoomTask, pipeline_step
 from search.backend import INDEXABLE_SQL, INDEXABLE_STATUSES, backend_for
 
@@ -33,9 +34,9 @@ def sync(session: Session, episode_id: int) -> int:
     return 0
 
 
-def request_sync(episode_id: int) -> None:
-    """After a publish or unpublish is committed (from the API or the CLI)."""
-    celery_app.send_task("search.sync_episode", args=[episode_id])
+def request_sync(episode_id: int) -> bool:
+    """After a publish or unpublish is committed; coalesced (roomcast.search_sync)."""
+    return search_sync.request(episode_id)
 
 
 @celery_app.task(name="search.index_episode", base=RoomTask)
@@ -50,6 +51,8 @@ def index_episode(room_id: int) -> None:
 
 @celery_app.task(name="search.sync_episode")
 def sync_episode(episode_id: int) -> int:
+    with session_scope() as session:  # first: a request made from now on queues a task of its own
+        session.execute(delete(SearchSyncRequest).where(SearchSyncRequest.episode_id == episode_id))
     with session_scope() as session:
         return sync(session, episode_id)
 

@@ -57,14 +57,15 @@ def test_an_unpublish_while_the_broker_is_down_is_answered_and_its_follow_up_sen
             assert cli.returncode == 0 and "published" in cli.stdout, cli.stderr
             assert "Exception ignored" not in cli.stderr and "Traceback" not in cli.stderr
             assert api_s < 10 and cli_s < 15
-            assert deferred(deployed) == [("search.sync_episode", [episode_id])] * 2
+            # one sync waits for the episode however often it changed (roomcast.search_sync)
+            assert deferred(deployed) == [("search.sync_episode", [episode_id])]
         finally:
             stop(server.process)
         broker.start()
         deployed.start_worker()
         wait_until(lambda: not deferred(deployed), 60, 0.5, "the deferred tasks to be sent")
-        wait_until(lambda: deployed.logs().count("search.sync_episode") >= 2 and "succeeded" in deployed.logs(), 60,
-                   0.5, "the deferred syncs to run")
+        wait_until(lambda: deployed.logs().count("search.sync_episode") >= 1 and "succeeded" in deployed.logs(), 60,
+                   0.5, "the deferred sync to run")
 
 
 def test_readiness_names_the_database_broker_or_media_that_is_missing(tmp_path: Path) -> None:

@@ -204,10 +204,11 @@ def _episode_action(episode_id: int, action) -> None:  # type: ignore[no-untyped
 
 
 def _sync_search(episode_id: int) -> None:
-    from roomcast.celery_app import celery_app
+    from roomcast import search_sync
 
-    # Committed already: with the broker down this is deferred (roomcast.deferred), not an error.
-    celery_app.send_task("search.sync_episode", args=[episode_id])
+    # Committed already: with the broker down this is deferred (roomcast.deferred), not an error;
+    # with a sync of the episode already waiting, nothing is queued.
+    search_sync.request(episode_id)
 
 
 @episode_app.command("publish")
