@@ -3,7 +3,8 @@
 Every change goes through ``sync``: it reads the episode from the database and makes the index
 agree (indexed if published, absent otherwise), so it is idempotent and any order of publish,
 unpublish and re-production ends right. The pipeline's ``index`` step, the publish and unpublish
-actions and a worker's start (``catch_up``) all call it.
+actions (through ``roomcast.search_sync``, one waiting task per episode) and a worker's start
+(``catch_up``) all call it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast import search_sync
 from roomcast.models import Episode, SearchSyncRequest
 from roomcast.runs import RoomTask, pipeline_step
 from search.backend import INDEXABLE_SQL, INDEXABLE_STATUSES, backend_for
@@ -32,11 +32,6 @@ def sync(session: Session, episode_id: int) -> int:
         return backend.index_episode(session, episode_id)
     backend.remove_episode(session, episode_id)
     return 0
-
-
-def request_sync(episode_id: int) -> bool:
-    """After a publish or unpublish is committed; coalesced (roomcast.search_sync)."""
-    return search_sync.request(episode_id)
 
 
 @celery_app.task(name="search.index_episode", base=RoomTask)
