@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from roomcast import __version__, http_errors, request_limits, site
+from roomcast import __version__, http_errors, request_limits, site, token_hygiene
 from roomcast.packets import PacketTee
 from roomcast.overload import RETRY_AFTER_S, AdmissionLimit
 from roomcast.settings import get_settings
@@ -62,6 +62,7 @@ def create_app() -> FastAPI:
 
     app.add_middleware(AdmissionLimit, max_pending=get_settings().max_pending_requests)
     request_limits.install(app)  # 413 past 1 MiB of body; a 422 quotes little of the input
+    token_hygiene.install(app)  # tokens in URLs: redacted from the logs, never sent on in a Referer
 
     @app.exception_handler(PoolTimeout)
     async def database_busy(request: Request, error: PoolTimeout) -> JSONResponse:
