@@ -81,6 +81,8 @@ class Show(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(255))
     author: Mapped[str | None] = mapped_column(String(255))
+    # Creator tokens of an older generation are refused (roomcast.tokens.revoke_creator_tokens).
+    creator_token_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     description: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(16), default="en")
     image_path: Mapped[str | None] = mapped_column(String(512))
