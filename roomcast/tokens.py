@@ -9,12 +9,14 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import time
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jwt
+from sqlalchemy import select, update
 
 from roomcast.models import utcnow
 from roomcast.settings import get_settings
@@ -85,10 +87,45 @@ def verify(token: str, kind: str) -> dict[str, Any]:
         raise InvalidToken("the token is not valid") from error
     if claims["kind"] != kind:
         raise InvalidToken(f"a {claims['kind']} token cannot be used here")
+    if kind == "creator" and claims.get("gen", 0) < creator_generation(str(claims.get("show", ""))):
+        raise InvalidToken("this creator token has been revoked")
     return claims
 
 
 def mint_creator_token(show_slug: str, days: int | None = None) -> str:
-    """Lets its bearer manage one show through the API (publish, edit, feed tokens…)."""
+    """Lets its bearer manage one show through the API (publish, edit, feed tokens…), until it
+    expires or the show's creator tokens are revoked (``revoke_creator_tokens``)."""
     ttl = timedelta(days=days or get_settings().creator_token_days)
-    return mint("creator", {"sub": f"owner:{show_slug}", "show": show_slug}, ttl)
+    claims = {"sub": f"owner:{show_slug}", "show": show_slug, "gen": creator_generation(show_slug, fresh=True)}
+    return mint("creator", claims, ttl)
+
+
+# --- revocation ---------------------------------------------------------------------------
+GENERATION_TTL_S = 2.0  # a revocation takes effect everywhere within this; one query per show meanwhile
+_generations: dict[str, tuple[float, int]] = {}
+
+
+def creator_generation(show_slug: str, fresh: bool = False) -> int:
+    """The show's current creator token generation (0 for a show that does not exist)."""
+    from roomcast.db import session_scope
+    from roomcast.models import Show
+
+    cached = _generations.get(show_slug)
+    if cached is not None and not fresh and time.monotonic() - cached[0] < GENERATION_TTL_S:
+        return cached[1]
+    with session_scope() as session:
+        generation = session.scalar(select(Show.creator_token_generation).where(Show.slug == show_slug)) or 0
+    _generations[show_slug] = (time.monotonic(), generation)
+    return generation
+
+
+def revoke_creator_tokens(show_slug: str) -> int:
+    """Every creator token of the show minted until now stops working; returns the new generation."""
+    from roomcast.db import session_scope
+    from roomcast.models import Show
+
+    with session_scope() as session:
+        session.execute(update(Show).where(Show.slug == show_slug)
+                        .values(creator_token_generation=Show.creator_token_generation + 1))
+    _generations.pop(show_slug, None)
+    return creator_generation(show_slug, fresh=True)

@@ -40,7 +40,7 @@ while not go.exists():
     time.sleep(0.001)
 from roomcast.tokens import secret_key, mint, verify
 from datetime import timedelta
-verify(mint("creator", {"show": "x"}, timedelta(minutes=1)), "creator")
+verify(mint("probe", {"show": "x"}, timedelta(minutes=1)), "probe")
 print(secret_key())
 """
 
@@ -74,8 +74,8 @@ def test_an_empty_key_file_is_replaced_not_used(tmp_path: Path, monkeypatch: pyt
     try:
         key = secret_key()
         assert len(key) >= 48 and (data_dir / "secret.key").read_text() == key
-        token = mint("creator", {"show": "x"}, timedelta(minutes=1))  # an empty key raised on every token
-        assert verify(token, "creator")["show"] == "x"
+        token = mint("probe", {"show": "x"}, timedelta(minutes=1))  # an empty key raised on every token
+        assert verify(token, "probe")["show"] == "x"
     finally:
         get_settings.cache_clear()
         secret_key.cache_clear()

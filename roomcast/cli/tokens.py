@@ -25,6 +25,17 @@ def token_creator(
     typer.echo(mint_creator_token(slug, days))
 
 
+@token_app.command("revoke-creator")
+def token_revoke_creator(slug: Annotated[str, typer.Argument(help="The show whose creator tokens stop working.")]) -> None:
+    """Every creator token of the show minted until now stops working (within seconds); mint a new one."""
+    from roomcast.tokens import revoke_creator_tokens
+
+    with command_session() as session:
+        find_show(session, slug)
+    revoke_creator_tokens(slug)
+    typer.echo(f"creator tokens of {slug} revoked: mint a new one with `roomcast token creator {slug}`")
+
+
 @feed_token_app.command("create")
 def feed_token_create(
     slug: Annotated[str, typer.Argument(help="The show.")],
