@@ -254,8 +254,12 @@ class LiveRoom:
         )
         if speaking != self.speaking:
             self.speaking = speaking
-            self._tell(p.server_message("speaking", identities=sorted(speaking)), key="speaking",
-                       public=p.server_message("speaking", identities=sorted(map(self.aliases.of, speaking))))
+            text = p.server_message("speaking", identities=sorted(speaking))
+            public = p.server_message("speaking", identities=sorted(map(self.aliases.of, speaking)))
+            self._tell(text, key="speaking", public=public)
+            for identity in speaking:  # an aliased speaker sees their own ring under their own name
+                if self.aliases.of(identity) != identity and identity in self.connections:
+                    self.connections[identity].send(text, key="speaking")
 
     def _watch_recording(self) -> None:
         problem = self.sink.problem(self.id)

@@ -56,7 +56,7 @@ def uninvite_identity(room: Room, identity: str) -> None:
 def join_link(room: Room, identity: str, name: str, role: Role, hours: float | None = None) -> str:
     """A personal link into the room; the token rides in the fragment, which is never sent to a server."""
     if room.status in (RoomStatus.ended, RoomStatus.interrupted):
-        raise UserError(f"room {room.id} has ended")
+        raise Conflict(f"room {room.id} has ended")  # 409, as for a guest: the request itself was fine
     try:
         token = mint_join_token(room.id, identity, name, role, hours)
     except ValueError as error:
