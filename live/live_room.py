@@ -18,8 +18,8 @@ from aiortc.rtp import RtpPacket
 
 from live import protocol as p
 from live import records
-from live.aliases import Aliases
 from live.connection import Connection
+from live.news import RoomNews
 from live.forwarding import OutgoingSlot, ntp_now
 from live.peers import NegotiationError, Peer
 from live.stage import Event, Member, Refused, Stage
@@ -53,9 +53,8 @@ class LiveRoom:
         self.grace: asyncio.TimerHandle | None = None
         self.on_empty: Callable[[LiveRoom], None] | None = None  # the registry forgets an ended room
         self.recording_problem: str | None = None
-        self.aliases = Aliases()  # e-mail identities, as the others see them (live.aliases)
-        self.views: dict[str, dict] = {}  # each person's card as everyone was last told it
-        self.told_fields: tuple[str, str] | None = None  # the last state, for everyone and for moderators
+        self.news = RoomNews(self.stage, self.connections,
+                             recording=lambda: not self.stage.ended and self.sink.problem(self.id) is None)
         self._watch_task = asyncio.create_task(self._watch())
 
     # --- people ---------------------------------------------------------------------------
@@ -92,12 +91,12 @@ class LiveRoom:
             connection.send(p.server_message("pong"))
             return
         if getattr(message, "identity", None) is not None:  # actions may name people by their alias
-            message = message.model_copy(update={"identity": self.aliases.resolve(message.identity)})
+            message = message.model_copy(update={"identity": self.news.aliases.resolve(message.identity)})
         events = self._act(actor, message)
         if isinstance(message, p.Invite):
             target = self.connections.get(message.identity)
             if target is not None:
-                target.send(p.server_message("invited", by=self.aliases.of(actor),
+                target.send(p.server_message("invited", by=self.news.aliases.of(actor),
                                              by_name=self.stage.members[actor].name))
         if isinstance(message, p.Remove):
             self._eject(message.identity, "a moderator removed you from the room")
@@ -254,19 +253,14 @@ class LiveRoom:
         )
         if speaking != self.speaking:
             self.speaking = speaking
-            text = p.server_message("speaking", identities=sorted(speaking))
-            public = p.server_message("speaking", identities=sorted(map(self.aliases.of, speaking)))
-            self._tell(text, key="speaking", public=public)
-            for identity in speaking:  # an aliased speaker sees their own ring under their own name
-                if self.aliases.of(identity) != identity and identity in self.connections:
-                    self.connections[identity].send(text, key="speaking")
+            self.news.speaking(speaking)
 
     def _watch_recording(self) -> None:
         problem = self.sink.problem(self.id)
         if problem == self.recording_problem:
             return
         self.recording_problem = problem
-        self._publish(set())
+        self.news.publish(set())
         if problem is not None and not isinstance(self.sink, NoCapture):
             for connection in self.connections.values():
                 member = self.stage.members.get(connection.identity)
@@ -283,72 +277,22 @@ class LiveRoom:
         self._reroute()
         self._ask_renegotiation()
         touched = {identity for _, identity, _ in events}
-        self._publish(touched)
+        self.news.publish(touched)
         members = [self.stage.members[identity] for identity in touched if identity in self.stage.members]
         at_s = self.elapsed_s()
         self.sink.room_events(self.id, at_s, events)  # the live mix follows markers and the record
         asyncio.get_running_loop().run_in_executor(
             records.records_executor, records.record, self.id, at_s, events, members, set(self.stage.blocked))
 
-    def _publish(self, touched: set[str]) -> None:
-        """Tell everyone what changed: the cards of the people the events concern, the room's fields.
-
-        Each message is keyed by what it describes, so a socket that has not sent the last one
-        yet gets only the newest (``live.outbox``).
-        """
-        for identity in touched:
-            member = self.stage.members.get(identity)
-            if member is None:
-                if self.views.pop(identity, None) is not None:
-                    self._tell(p.server_message("participant_gone", identity=identity), key=f"p:{identity}",
-                               public=p.server_message("participant_gone", identity=self.aliases.of(identity)))
-                continue
-            view = member.view().model_dump(mode="json")
-            if view != self.views.get(identity):
-                self.views[identity] = view
-                self._tell(p.server_message("participant", participant=view), key=f"p:{identity}",
-                           public=p.server_message("participant", participant=self.aliases.view(view)), about=identity)
-        told = self.told_fields
-        self.told_fields = (p.server_message("state", room=self.fields(False)),
-                            p.server_message("state", room=self.fields(True)))
-        for connection in self.connections.values():
-            member = self.stage.members.get(connection.identity)
-            if member is None:
-                continue
-            variant = int(member.moderates)  # the hand queue is for moderators only
-            if told is None or told[variant] != self.told_fields[variant] or connection.identity in touched:
-                connection.send(self.told_fields[variant], key="state")
-
-    def welcome_room(self, identity: str) -> dict:
-        """The whole room for someone arriving: later messages are changes to it."""
-        member = self.stage.members.get(identity)
-        moderates = member is not None and member.moderates
-        fields = self.fields(hands=moderates).model_dump(mode="json")
-        people = [view if moderates or view["identity"] == identity else self.aliases.view(view)
-                  for view in self.views.values()]
-        return {**fields, "participants": sorted(people, key=self.stage.order)}
-
-    def fields(self, hands: bool) -> p.RoomFields:
-        recording = not self.stage.ended and self.sink.problem(self.id) is None
-        return self.stage.fields("ended" if self.stage.ended else "live", recording, hands)
-
     def elapsed_s(self) -> float:
         """Where the room is on its timeline, which clock steps do not move."""
         return clock.now() - self.zero
 
-    def _tell(self, text: str, key: str, public: str, about: str | None = None) -> None:
-        """``text`` to moderators (and to the person it is ``about``), ``public`` to the others."""
-        if public == text:
-            self.broadcast(text, key)
-            return
-        for connection in list(self.connections.values()):
-            member = self.stage.members.get(connection.identity)
-            sees_all = connection.identity == about or (member is not None and member.moderates)
-            connection.send(text if sees_all else public, key)
+    def welcome_room(self, identity: str) -> dict:
+        return self.news.welcome_room(identity)
 
     def broadcast(self, text: str, key: str | None = None) -> None:
-        for connection in list(self.connections.values()):
-            connection.send(text, key)
+        self.news.broadcast(text, key)
 
     def _eject(self, identity: str, reason: str) -> None:
         connection = self.connections.pop(identity, None)
