@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from roomcast.access import Access, require_listener
+from roomcast.access import Access, require_listener, token_for_urls
 from feeds.calendar import room_event
 from feeds.discovery import listed_rooms, live_show_ids
 from feeds.episodes import episode_view
@@ -152,7 +152,7 @@ def episode_page(episode_id: RowId, request: Request, session: SessionDep, token
     # Being made or held for review: anyone may see that it is coming, not hear it.
     if not _visible(episode, access) and episode.status not in (EpisodeStatus.processing, EpisodeStatus.review):
         raise HTTPException(404, f"no episode {episode_id}")
-    view = episode_view(episode, current_run(session, episode.room_id), token if access.any else None)
+    view = episode_view(episode, current_run(session, episode.room_id), token_for_urls(episode.show, token, access))
     listenable = view.audio_url is not None
     context = {
         "episode": view,

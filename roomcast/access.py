@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from roomcast.feed_secrets import find_feed_token
 from roomcast.models import Show
-from roomcast.tokens import InvalidToken, verify
+from roomcast.tokens import InvalidToken, kind_of, mint_media_token, verify
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,9 @@ class AccessDenied(Exception):
 def access_for(session: Session, show: Show, token: str | None) -> Access:
     if not token:
         return Access()
-    if token.count(".") == 2:  # a JWT: only creator tokens are accepted here
+    if token.count(".") == 2:  # a JWT: a creator token, or the read-only media token of its pages
         try:
-            claims = verify(token, "creator")
+            claims = verify(token, "media" if kind_of(token) == "media" else "creator")
         except InvalidToken as error:
             raise AccessDenied(403, str(error)) from error
         if claims.get("show") != show.slug:
@@ -58,3 +58,11 @@ def require_listener(session: Session, show: Show, token: str | None) -> Access:
     if show.private and not access.any:
         raise AccessDenied(401, "this show is private: use your personal feed URL")
     return access
+
+
+def token_for_urls(show: Show, token: str | None, access: Access) -> str | None:
+    """What the media URLs of a page carry: a creator's own token never (it could manage the
+    show, for 30 days, from any log or history it lands in), but a short-lived media token."""
+    if not access.any:
+        return None
+    return mint_media_token(show.slug) if access.creator else token

@@ -216,7 +216,8 @@ def test_review_mode_holds_episodes_until_the_creator_publishes(site: Site, conv
 
     creator = site.roomcast.run("token", "creator", "careful", check=True).stdout.strip()
     review = site.get(f"/episodes/{episode['id']}", params={"token": creator})
-    assert review.status_code == 200 and f"audio.mp3?token={creator}" in review.text
+    # its audio URL carries a short-lived read-only media token, never the creator's (issue 15, item 7)
+    assert review.status_code == 200 and "audio.mp3?token=" in review.text and creator not in review.text
     assert site.get(f"/media/episodes/{episode['id']}/audio.mp3", params={"token": creator}).status_code == 200
 
     assert site.api("POST", f"/api/episodes/{episode['id']}/publish", creator).json()["status"] == "published"

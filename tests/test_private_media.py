@@ -65,3 +65,24 @@ def test_an_episode_under_review_is_not_stored_at_all(served) -> None:  # type: 
     assert response.status_code == 200
     assert response.headers["cache-control"] == "private, no-store"
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_a_creators_page_hands_out_a_short_lived_read_only_media_token_not_the_creator_token(served) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    import jwt
+
+    client, paths, tokens = served
+    episode_id = paths["draft"].split("/")[3]
+    page = client.get(f"/episodes/{episode_id}", params={"token": tokens["draft"]})
+    assert page.status_code == 200
+    assert tokens["draft"] not in page.text
+    handed = set(re.findall(r"audio\.mp3\?token=([\w.-]+)", page.text))
+    assert len(handed) == 1, handed
+    media_token = handed.pop()
+    claims = jwt.decode(media_token, options={"verify_signature": False})
+    assert claims["kind"] == "media" and claims["exp"] - claims["iat"] <= 3 * 3600
+    assert client.get(paths["draft"], params={"token": media_token}).status_code == 200
+    manage = client.post("/api/shows/draft/rooms", json={"title": "Mine now"},
+                         headers={"Authorization": f"Bearer {media_token}"})
+    assert manage.status_code == 401  # it reads; it manages nothing

@@ -68,9 +68,10 @@ def import_(
     else:
         typer.echo(f"episode {episode_id}: {view['status']}  {view['page_url']}")
     if status == "review":
-        from roomcast.tokens import mint_creator_token
+        from roomcast.tokens import mint_media_token
 
-        review = f"{view['page_url']}?token={mint_creator_token(slug, days=1)}"
+        # A read-only token for a link that lands in terminals, histories and logs (it manages nothing).
+        review = f"{view['page_url']}?token={mint_media_token(slug, hours=24)}"
         stderr.print(f"held for review: listen at {review} then `roomcast episode publish {episode_id}`", highlight=False, soft_wrap=True)
     if status == "failed":
         fail(f"the pipeline failed: {view['pipeline']['error'] if view['pipeline'] else 'unknown error'}", code=1)
