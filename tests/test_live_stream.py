@@ -125,7 +125,9 @@ def test_a_live_room_is_heard_over_mp3_and_hls_and_both_end_with_it(server: Live
     for name in ("live.mp3", "hls.wav"):
         words = heard(tmp_path / name)
         assert "rivers" in words and "mountains" in words, (name, words)  # the host
-        assert "volcano" in words and "quiet" in words, (name, words)  # and the guest, in one mix
+        # And the guest, in one mix. tiny.en hears espeak's "old volcano" as "no smoking" now and then,
+        # depending on where the capture starts; "quiet" it always hears, and only the guest says it.
+        assert "quiet" in words, (name, words)
     # The room's end ends the stream cleanly (a download client stops), and the playlist says so.
     assert seen["endless_rc"] == 0 and seen["end_s"] < 10
     assert seen["final"].rstrip().endswith("#EXT-X-ENDLIST")
