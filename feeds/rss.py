@@ -110,8 +110,10 @@ def build_feed(
     fg.title(title)
     fg.description(description)
     fg.language(show.language)
-    fg.link(href=url, rel="self", type="application/rss+xml")
-    fg.link(href=f"{base_url}/shows/{show.slug}", rel="alternate")  # the last link() is the channel's <link>
+    # A private feed's links keep the subscriber's token (``query``): without it an app that
+    # refreshes from the self link, or a listener who opens an episode's page, gets a 401.
+    fg.link(href=url + query, rel="self", type="application/rss+xml")
+    fg.link(href=f"{base_url}/shows/{show.slug}{query}", rel="alternate")  # the last link() is the channel's <link>
     fg.generator("roomcast")
     fg.podcast.itunes_author(xml_text(show.author or "") or title)
     fg.podcast.itunes_summary(description)
@@ -134,18 +136,19 @@ def build_feed(
     fg.tags.live_items = [item for room in rooms if (item := live_item(room, base_url, query))]
 
     for episode in sorted(episodes, key=lambda e: as_utc(e.published_at or e.created_at), reverse=True):
-        _add_item(fg, episode, base_url, media_url, read_text)
+        _add_item(fg, episode, base_url, media_url, read_text, query)
     fg.lastBuildDate(as_utc(show.updated_at))
     return fg.rss_str(pretty=True)
 
 
-def _add_item(fg: FeedGenerator, episode: Episode, base_url: str, media_url: MediaUrl, read_text: Callable[[str], str]) -> None:
+def _add_item(fg: FeedGenerator, episode: Episode, base_url: str, media_url: MediaUrl, read_text: Callable[[str], str],
+              query: str = "") -> None:
     persons, chapters = speakers(episode), chapters_of(episode, read_text)
     entry = fg.add_entry(order="append")
     entry.guid(episode.guid, permalink=False)
     entry.title(xml_text(episode.title) or f"Episode {episode.id}")
     entry.description(xml_text(show_notes(episode, persons, chapters)))
-    entry.link(href=f"{base_url}/episodes/{episode.id}")
+    entry.link(href=f"{base_url}/episodes/{episode.id}{query}")
     entry.published(as_utc(episode.published_at or episode.created_at))
     entry.enclosure(media_url(episode.audio_key), str(episode.audio_bytes), episode.audio_mime)
     entry.podcast.itunes_episode_type("full")

@@ -244,6 +244,10 @@ def test_private_show_feed_urls_are_personal_and_revocable(site: Site, conversat
     assert enclosure.endswith(f"?token={secret}")
     assert site.get(_path(enclosure)).status_code == 200
     assert site.get(_path(enclosure).split("?")[0]).status_code == 401
+    # The feed's own links keep the token: an app refreshing from its self link, a listener opening the page.
+    self_link = next(link.href for link in private_feed.feed.links if link.rel == "self")
+    assert self_link.endswith(f"?token={secret}") and site.get(_path(self_link)).status_code == 200
+    assert entry.link.endswith(f"?token={secret}") and site.get(_path(entry.link)).status_code == 200
     assert site.get("/api/search", params={"q": "scotland", "show": "inner-circle"}).json()["hits"] == []
     assert "inner-circle" not in site.get("/").text
 
