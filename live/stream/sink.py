@@ -30,8 +30,8 @@ class LiveStreams:
         return None if stream is None or stream.ended else stream
 
     def write(self, room_id: int, identity: str, packet: RtpPacket, at_s: float) -> None:
-        stream = self.rooms.get(room_id)
-        if stream is not None and not stream.ended:
+        stream = self.get(room_id)
+        if stream is not None:
             stream.packet(identity, packet.ssrc, packet.timestamp, packet.payload)
 
     def sender_report(self, room_id: int, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
