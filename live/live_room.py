@@ -43,7 +43,8 @@ class LiveRoom:
     def __init__(self, facts: records.RoomFacts, started_at: float, sink: PacketSink | None = None) -> None:
         settings = get_settings()
         self.id = facts.id
-        self.stage = Stage(facts.id, facts.title, facts.access.value, settings.max_stage, blocked=set(facts.blocked))
+        self.stage = Stage(facts.id, facts.title, facts.access.value, facts.max_stage or settings.max_stage,
+                           blocked=set(facts.blocked))
         self.zero = clock.from_wall(started_at)  # the room's start on the room clock
         self.sink = sink or NoCapture()
         self.connections: dict[str, Connection] = {}

@@ -31,6 +31,7 @@ class RoomFacts:
     blocked: frozenset[str]
     private_show: bool
     started_at: datetime | None
+    max_stage: int | None = None  # None: the server's max_stage
 
 
 def room_facts(room_id: int) -> RoomFacts | None:
@@ -42,7 +43,7 @@ def room_facts(room_id: int) -> RoomFacts | None:
             select(Participant.identity).where(Participant.room_id == room_id, Participant.blocked_at.is_not(None))
         )
         return RoomFacts(room.id, room.title, room.status, room.access, frozenset(room.invited or []),
-                         frozenset(blocked), room.show.private, room.started_at)
+                         frozenset(blocked), room.show.private, room.started_at, room.max_stage)
 
 
 def take(room_id: int, node: str) -> datetime:

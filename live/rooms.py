@@ -21,10 +21,10 @@ MAX_SCHEDULE_AHEAD = timedelta(days=366)
 
 
 def schedule_room(session: Session, show: Show, title: str, start: datetime, description: str = "",
-                  access: RoomAccess = RoomAccess.open) -> Room:
+                  access: RoomAccess = RoomAccess.open, max_stage: int | None = None) -> Room:
     title, start = _title(title), _start(start)
     room = Room(show=show, title=title, description=clean_text(description), status=RoomStatus.scheduled,
-                scheduled_at=start, access=RoomAccess(access), invited=[])
+                scheduled_at=start, access=RoomAccess(access), invited=[], max_stage=_max_stage(max_stage))
     session.add(room)
     show.touch_feed()
     session.flush()
@@ -32,14 +32,22 @@ def schedule_room(session: Session, show: Show, title: str, start: datetime, des
 
 
 def open_room(session: Session, show: Show, title: str, description: str = "",
-              access: RoomAccess = RoomAccess.open) -> Room:
+              access: RoomAccess = RoomAccess.open, max_stage: int | None = None) -> Room:
     """A room that is live now: its host joins through the link ``host_link`` gives."""
     room = Room(show=show, title=_title(title), description=clean_text(description), status=RoomStatus.live,
-                started_at=utcnow(), access=RoomAccess(access), invited=[])
+                started_at=utcnow(), access=RoomAccess(access), invited=[], max_stage=_max_stage(max_stage))
     session.add(room)
     show.touch_feed()
     session.flush()
     return room
+
+
+def _max_stage(asked: int | None) -> int | None:
+    """A room's own stage size: the server's ``max_stage`` unless it asks for more, up to the limit."""
+    limit = get_settings().max_stage_limit
+    if asked is not None and not 1 <= asked <= limit:
+        raise UserError(f"a room's stage holds from 1 to {limit} people (max_stage_limit), not {asked}")
+    return asked
 
 
 def invite_identity(room: Room, identity: str) -> None:

@@ -30,6 +30,8 @@ class RoomSchedule(BaseModel):
     access: RoomAccess = Field(default=RoomAccess.open, description="open: anyone with the link listens; "
                                "closed: invited identities only; private: join links only, never announced.")
     host_name: Line(80, 1) = Field(default="Host", description="The host's display name in the room.")
+    max_stage: int | None = Field(default=None, description="Most people on the stage at once; leave out for "
+                                  "the server's default (12), or ask for up to max_stage_limit (50).")
 
 
 class RoomView(BaseModel):
@@ -39,6 +41,7 @@ class RoomView(BaseModel):
     status: str
     access: str
     scheduled_at: datetime | None
+    max_stage: int
     page_url: str
     host_link: str | None = Field(default=None, description="The host's personal join link.")
 
@@ -61,7 +64,8 @@ class GuestRequest(BaseModel):
 
 def room_view(room: Room, host_link: str | None = None) -> RoomView:
     return RoomView(id=room.id, guid=room.guid, title=room.title, status=room.status.value, access=room.access.value,
-                    scheduled_at=room.scheduled_at, page_url=f"{get_settings().public_base_url}/rooms/{room.id}",
+                    scheduled_at=room.scheduled_at, max_stage=room.max_stage or get_settings().max_stage,
+                    page_url=f"{get_settings().public_base_url}/rooms/{room.id}",
                     host_link=host_link)
 
 
@@ -73,9 +77,9 @@ def create_room(slug: str, body: RoomSchedule, session: SessionDep, claims: Crea
         raise HTTPException(404, f"no show {slug!r}")
     require_creator_of(slug, claims)
     if body.start is None:
-        room = open_room(session, show, body.title, body.description, body.access)
+        room = open_room(session, show, body.title, body.description, body.access, body.max_stage)
     else:
-        room = schedule_room(session, show, body.title, body.start, body.description, body.access)
+        room = schedule_room(session, show, body.title, body.start, body.description, body.access, body.max_stage)
     link = host_link(room, body.host_name)
     session.commit()
     return room_view(room, link)

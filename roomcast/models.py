@@ -149,6 +149,7 @@ class Room(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sfu_node: Mapped[str | None] = mapped_column(String(64))  # the server that serves (served) the live room
     stream_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the live HTTP stream first played
+    max_stage: Mapped[int | None] = mapped_column(Integer())  # None: the server's max_stage
 
     show: Mapped[Show] = relationship(back_populates="rooms")
     participants: Mapped[list[Participant]] = relationship(back_populates="room", cascade="all, delete-orphan")

@@ -50,7 +50,12 @@ class Settings(BaseSettings):
     )
     ice_loopback: bool | None = Field(default=None, description="Offer 127.0.0.1 as an ICE candidate; by default only on a loopback-only host.")
     join_token_hours: int = 24
-    max_stage: int = Field(default=12, ge=1, le=64, description="Most people on a room's stage at once.")
+    max_stage: int = Field(default=12, ge=1, le=64, description="Most people on a room's stage at once, unless "
+                           "the room asks for more (up to max_stage_limit).")
+    max_stage_limit: int = Field(default=50, ge=1, le=64, description="The largest stage a room may ask for.")
+    forward_loudest: int = Field(default=3, ge=1, le=16, description="Stage members each WebRTC listener "
+                                 "receives at once: the loudest, by the RTP audio level their packets carry. "
+                                 "The archive and the live stream always hear the whole stage.")
     room_grace_s: float = Field(default=60.0, description="A live room with nobody left in it ends after this.")
     room_unjoined_s: float = Field(default=1800.0, gt=0, description="A room opened but never joined ends after "
                                    "this (it would stay live, and in its feed, for ever).")

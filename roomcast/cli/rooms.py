@@ -17,6 +17,7 @@ def room_schedule(
     start: Annotated[str, typer.Option(help="Start time, ISO 8601, e.g. 2026-12-01T19:00:00+01:00.")],
     description: Annotated[str, typer.Option(help="What it is about.", callback=text_option(Prose()))] = "",
     access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
+    max_stage: Annotated[int | None, typer.Option(help="Most people on the stage (default: the server's, 12; up to 50).")] = None,
 ) -> None:
     """Schedule a room; the show's feed announces it as a pending live item."""
     from datetime import datetime
@@ -30,7 +31,8 @@ def room_schedule(
     if moment.tzinfo is None:
         moment = moment.astimezone()  # a time typed without an offset is this computer's local time
     with command_session() as session:
-        room = schedule_room(session, find_show(session, slug), title, moment, description, _access(access))
+        room = schedule_room(session, find_show(session, slug), title, moment, description, _access(access),
+                             max_stage)
         link = host_link(room)
         starts = room.scheduled_at
     typer.echo(f"room {room.id} scheduled: {get_settings().public_base_url}/rooms/{room.id}")
@@ -45,12 +47,13 @@ def room_open(
     description: Annotated[str, typer.Option(help="What it is about.", callback=text_option(Prose()))] = "",
     access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
     host_name: Annotated[str, typer.Option(help="The host's display name.", callback=text_option(Line(80, 1)))] = "Host",
+    max_stage: Annotated[int | None, typer.Option(help="Most people on the stage (default: the server's, 12; up to 50).")] = None,
 ) -> None:
     """Open a room now: prints its page and the host's personal join link."""
     from live.rooms import host_link, open_room
 
     with command_session() as session:
-        room = open_room(session, find_show(session, slug), title, description, _access(access))
+        room = open_room(session, find_show(session, slug), title, description, _access(access), max_stage)
         link = host_link(room, host_name)
     typer.echo(f"room {room.id} is live: {get_settings().public_base_url}/rooms/{room.id}")
     typer.echo(f"host link (keep it private): {link}")
