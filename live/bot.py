@@ -22,6 +22,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
+from live.bot_voices import opus_packets, send_levels
 from live.forwarding import tap_receiver
 from live.ice import install_loopback_candidates
 from live.protocol import VERSION
@@ -45,6 +46,8 @@ class OpusFile(MediaStreamTrack):
         self._source = self._read()
         self._started: float | None = None
         self._offset = 0  # pts added per loop round
+        self._levels = [level for _, level in opus_packets(path)]
+        self.level: int | None = None  # the last packet's, for its RTP audio-level extension
 
     def _read(self):  # noqa: ANN202
         while True:
@@ -70,6 +73,7 @@ class OpusFile(MediaStreamTrack):
         delay = self._started + float(packet.pts * packet.time_base) * self.pace - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+        self.level = self._levels[len(self.packets) % len(self._levels)]
         self.packets.append(bytes(packet))
         return packet
 
@@ -96,12 +100,13 @@ def person_in(state: dict, identity: str) -> dict:
 
 class Bot:
     def __init__(self, ws_url: str, token: str, *, voice: Callable[[], MediaStreamTrack] | None = None,
-                 keep_payloads: bool = False, slots: int = 1, listen: bool = True) -> None:
+                 keep_payloads: bool = False, slots: int = 1, listen: bool = True, audio_level: bool = True) -> None:
         self.ws_url, self.token = ws_url, token
         self.voice = voice  # makes the microphone track when the bot takes the stage
         self.keep_payloads = keep_payloads
         self.wanted_slots = slots if listen else 0
         self.listen = listen  # False: a speaker that hears nothing (benchmarks of receiving alone)
+        self.audio_level = audio_level  # False: packets without RFC 6464 levels, as from some clients
         self.identity: str | None = None
         self.state: dict[str, Any] = {}  # the room as welcome gave it, with every change since applied
         self.bytes_received = 0
@@ -112,6 +117,7 @@ class Bot:
         # not skip past the answer a renegotiation in the background is waiting for.
         self._answers: asyncio.Queue[dict] = asyncio.Queue()
         self.heard: dict[int, int] = defaultdict(int)  # slot -> packets
+        self.arrivals: dict[int, list[float]] = defaultdict(list)  # slot -> arrival times, with keep_payloads
         self.payloads: dict[int, list[bytes]] = defaultdict(list)
         self.first_packet_at: float | None = None
         self.pc: RTCPeerConnection | None = None
@@ -194,6 +200,8 @@ class Bot:
             if publish and self._mic_track is None and self.voice is not None:
                 self._mic_track = self.voice()
                 self._mic.sender.replaceTrack(self._mic_track)
+                if self.audio_level and hasattr(self._mic_track, "level"):
+                    send_levels(self._mic.sender, self._mic_track)
             self._mic.direction = "sendonly" if publish and self._mic_track is not None else "inactive"
             await self.pc.setLocalDescription(await self.pc.createOffer())
             while not self._answers.empty():
@@ -221,6 +229,7 @@ class Bot:
             self.heard[index] += 1
             if self.keep_payloads:
                 self.payloads[index].append(packet.payload)
+                self.arrivals[index].append(time.monotonic())
 
         tap_receiver(receiver, heard)
 

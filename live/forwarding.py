@@ -7,9 +7,9 @@ subscriber only the 12-byte RTP header is rewritten (SSRC, payload type, sequenc
 timestamp) before SRTP protection and one ``sendto``. This reaches into aiortc's and aioice's
 internals in the two small functions marked below; the rest is plain Python.
 
-Each subscriber has a few receiving transceivers, "slots"; a speaker on the stage owns one
-slot index for as long as they stay up. A slot keeps its outgoing stream continuous when its
-speaker changes, so a browser sees one long stream with the right gaps.
+Each subscriber has a few receiving transceivers, "slots", filled with whoever is speaking
+(``live.loudest``). A slot keeps its outgoing stream continuous when its speaker changes, or
+pauses while they are quiet, so a browser sees one long stream with the right gaps.
 """
 
 from __future__ import annotations
@@ -50,11 +50,13 @@ class OutgoingSlot:
         self._last_time = 0.0
 
     def forward(self, packet: RtpPacket, now: float, ntp: int) -> None:
+        marker = packet.marker
         if packet.ssrc != self._source:
             self._follow(packet, now)
+            marker = 1  # the first packet of a talkspurt (RFC 3551): the receiver may adapt its delay
         seq = (packet.sequence_number + self._seq_offset) & 0xFFFF
         timestamp = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
-        header = HEADER.pack(0x80, (packet.marker << 7) | self.payload_type, seq, timestamp, self.ssrc)
+        header = HEADER.pack(0x80, (marker << 7) | self.payload_type, seq, timestamp, self.ssrc)
         if self._send(header + packet.payload):
             self.packets += 1
             self._last_seq, self._last_ts, self._last_time = seq, timestamp, now
@@ -78,6 +80,10 @@ class OutgoingSlot:
         else:
             asyncio.ensure_future(pair.protocol.send_data(data, pair.remote_addr))
         return True
+
+    def pause(self) -> None:
+        """Nothing is sent for a while (a quiet speaker); the next packet starts a talkspurt."""
+        self._source = None
 
     def _follow(self, packet: RtpPacket, now: float) -> None:
         """A new source: continue our sequence and timestamps, the pause kept as wall time."""

@@ -3,8 +3,8 @@
 One ``LiveRoom`` per room lives in the process that serves it (rooms are pinned to one SFU
 node). Signaling messages become stage actions; the stage's events are recorded, what changed
 is pushed to everyone (the cards of the people it concerns, never the whole list: a join
-costs each socket one small message), and the media routes follow: which subscriber slots
-each speaker's packets go to, and who must renegotiate.
+costs each socket one small message), and the media routes follow: who is forwarded to
+which subscriber slots (the loudest few, ``live.loudest``), and who must renegotiate.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from aiortc.rtp import RtpPacket
 
@@ -20,7 +20,8 @@ from live import protocol as p
 from live import records
 from live.connection import Connection
 from live.news import RoomNews
-from live.forwarding import OutgoingSlot, ntp_now
+from live.forwarding import ntp_now
+from live.loudest import Forwarding, Subscriber
 from live.peers import NegotiationError, Peer
 from live.stage import Event, Member, Refused, Stage
 from roomcast import clock
@@ -34,10 +35,6 @@ def stream_urls(room_id: int) -> dict[str, str]:
     """The room's HTTP streams (live.stream), for a page that cannot, or need not, use WebRTC."""
     return {"mp3": f"/rooms/{room_id}/listen", "hls": f"/rooms/{room_id}/live.m3u8"}
 
-SPEAKING_LEVEL = 50  # -dBov from the RTP audio-level extension; quieter than -50 dBov is silence
-SPEAKING_BYTES = 55  # without the extension: Opus spends about 40 bytes on silence, 60 or more on speech
-SPEAKING_HOLD_S = 0.6
-
 
 class LiveRoom:
     def __init__(self, facts: records.RoomFacts, started_at: float, sink: PacketSink | None = None) -> None:
@@ -48,8 +45,7 @@ class LiveRoom:
         self.zero = clock.from_wall(started_at)  # the room's start on the room clock
         self.sink = sink or NoCapture()
         self.connections: dict[str, Connection] = {}
-        self.routes: list[list[OutgoingSlot]] = []
-        self.last_loud: dict[str, float] = {}
+        self.forwarding = Forwarding(settings.forward_loudest, self._subscribers)
         self.speaking: frozenset[str] = frozenset()
         self.grace: asyncio.TimerHandle | None = None
         self.on_empty: Callable[[LiveRoom], None] | None = None  # the registry forgets an ended room
@@ -193,15 +189,10 @@ class LiveRoom:
     # --- media ----------------------------------------------------------------------------
     def _on_packet(self, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
         member = self.stage.members.get(identity)
-        if member is None or not member.publishes or member.slot >= len(self.routes):
+        if member is None or not member.publishes:
             return
-        now, ntp = time.monotonic(), ntp_now()
-        for slot in self.routes[member.slot]:
-            slot.forward(packet, now, ntp)
-        self.sink.write(self.id, identity, packet, self.elapsed_s())
-        level = packet.extensions.audio_level
-        if (level[1] < SPEAKING_LEVEL) if level is not None else len(packet.payload) >= SPEAKING_BYTES:
-            self.last_loud[identity] = now
+        self.forwarding.forward(identity, packet, time.monotonic(), ntp_now())
+        self.sink.write(self.id, identity, packet, self.elapsed_s())  # every packet: the archive is whole
 
     def _on_sender_report(self, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
         member = self.stage.members.get(identity)
@@ -209,25 +200,23 @@ class LiveRoom:
             self.sink.sender_report(self.id, identity, ssrc, ntp_s, rtp_timestamp)
 
     def _reroute(self) -> None:
-        """Recompute which subscriber slots each stage slot's packets go to."""
-        owners = {m.slot: m.identity for m in self.stage.members.values() if m.slot is not None}
-        routes: list[list[OutgoingSlot]] = []
-        for index in range(self.stage.slots_needed()):
-            owner = owners.get(index)
-            routes.append([
-                c.peer.slots[index] for c in self.connections.values()
-                if c.identity != owner and c.peer is not None and index < len(c.peer.slots)
-            ])
-        self.routes = routes
+        """Who on the stage is forwarded, and to which subscriber slots (``live.loudest``)."""
+        self.forwarding.set_stage([member.identity for member in self.stage.publishing()])
+
+    def _subscribers(self) -> Iterable[Subscriber]:
+        for connection in self.connections.values():
+            member = self.stage.members.get(connection.identity)
+            if connection.peer is not None and member is not None:
+                yield connection.identity, member.on_stage, connection.peer.slots
 
     def _ask_renegotiation(self, connections: list[Connection] | None = None) -> None:
         """Whoever lacks slots for the stage, or whose microphone should now open or close."""
-        needed = self.stage.slots_needed()
         for connection in self.connections.values() if connections is None else connections:
             member = self.stage.members.get(connection.identity)
             peer = connection.peer
             if member is None or peer is None:
                 continue
+            needed = self.forwarding.slots_needed(connection.identity)
             if len(peer.slots) < needed or peer.publishing != member.on_stage:
                 connection.send(p.server_message("renegotiate", slots=max(needed, len(peer.slots)),
                                                  publish=member.on_stage), key="renegotiate")
@@ -247,11 +236,7 @@ class LiveRoom:
                 log.exception("room %s: watching the room failed", self.id)
 
     def _watch_speaking(self) -> None:
-        now = time.monotonic()
-        speaking = frozenset(
-            identity for identity, at in self.last_loud.items()
-            if now - at < SPEAKING_HOLD_S and identity in self.stage.members and self.stage.members[identity].publishes
-        )
+        speaking = frozenset(self.forwarding.activity.speaking(time.monotonic()))
         if speaking != self.speaking:
             self.speaking = speaking
             self.news.speaking(speaking)

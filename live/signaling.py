@@ -173,7 +173,7 @@ async def _take_part(websocket: WebSocket, claims: JoinClaims, room: LiveRoom) -
     connection.send(p.server_message("welcome", v=p.VERSION, you=member.identity, room=room.welcome_room(member.identity),
                                      may_take_stage=member.token_role in (Role.host, Role.moderator, Role.speaker),
                                      ice_servers=browser_ice_servers(), stream=stream_urls(room.id),
-                                     webrtc=room.may_use_webrtc(member)))
+                                     webrtc=room.may_use_webrtc(member), forward=room.forwarding.size))
     try:
         await _read_loop(websocket, connection, room)
     finally:

@@ -219,10 +219,6 @@ class Stage:
     def publishing(self) -> list[Member]:
         return [member for member in self.members.values() if member.publishes]
 
-    def slots_needed(self) -> int:
-        """How many receiving transceivers a subscriber needs to hear the whole stage."""
-        return max((member.slot + 1 for member in self.members.values() if member.slot is not None), default=0)
-
     def fields(self, status: str, recording: bool, hands: bool) -> RoomFields:
         """The room's own fields; the hand queue only for those who act on it (``hands``)."""
         queue = sorted((m for m in self.members.values() if m.hand_raised_at is not None), key=lambda m: m.hand_raised_at)

@@ -57,6 +57,7 @@ const handlers = {
     $("live").hidden = false;
     client.stream = message.stream;
     client.iceServers = message.ice_servers;
+    client.forward = message.forward;
     if (!window.RTCPeerConnection || message.webrtc === false) listenToStream();
     else startMedia(message.ice_servers, slotsNeeded(message.room));
     followCaptions(client, roomId);
@@ -100,8 +101,9 @@ function receive(message) {
 
 // --- media ----------------------------------------------------------------------------
 function slotsNeeded(room) {
-  const slots = room.participants.filter((p) => p.slot !== null).map((p) => p.slot + 1);
-  return Math.max(1, ...slots);
+  // The server forwards the few loudest of the stage (welcome's "forward"): one slot each.
+  const others = room.participants.filter((p) => p.on_stage && p.identity !== client.me).length;
+  return Math.max(1, Math.min(client.forward || 3, others));
 }
 
 function startMedia(iceServers, slots) {
