@@ -9,6 +9,7 @@ context listens through the guest door and must hear audio playing.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -168,3 +169,64 @@ def test_a_silent_speaker_is_not_heard_as_audio(live: LiveServer, tmp_path: Path
         assert listener.evaluate("roomcastClient.audioLevel()") < 0.001
         speaker_browser.close()
         listener_browser.close()
+
+
+class StageBots:
+    """aiortc stage members that stay quiet until told to speak, in a thread and loop of their own."""
+
+    def __init__(self, live: LiveServer, room_id: int, tokens: list[str], talkers: list) -> None:  # noqa: ANN001
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.bots = [Bot(live.ws(room_id), token, voice=lambda t=talker: t) for token, talker in zip(tokens, talkers)]
+        self.call(self._start())
+
+    async def _start(self) -> None:
+        for bot in self.bots:
+            await bot.join()
+            await bot.send("take_stage", consent=True)
+            await bot.negotiate(publish=True)
+            await bot.connected()
+
+    def call(self, coroutine, timeout: float = 60):  # noqa: ANN001, ANN201
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        async def close_all() -> None:
+            await asyncio.gather(*(bot.close() for bot in self.bots))
+
+        self.call(close_all())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_a_browser_listener_hears_whoever_starts_talking_on_a_stage_larger_than_its_slots(
+        live: LiveServer, tmp_path: Path) -> None:
+    """Four on the stage, three forwarded: the one left out at first is heard once they speak."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from live.bot_voices import Talker
+
+    words = write_wav(tmp_path / "words.wav", speak("Now I am speaking, can you hear me over the others? " * 2, "en-us"))
+    speech, quiet = tmp_path / "words.opus", tmp_path / "quiet.opus"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(words), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
+                    "-b:a", "32k", str(speech)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=a=0.0003:c=pink:r=48000:s=3", "-t", "3",
+                    "-ac", "1", "-c:a", "libopus", "-b:a", "32k", str(quiet)], check=True)
+    room_id, host_token = live.open_room(title="Four on the stage")
+    talkers = [Talker(str(speech), str(quiet)) for _ in range(4)]
+    tokens = [host_token] + [live.token(room_id, f"guest{i}", "speaker") for i in range(1, 4)]
+    stage = StageBots(live, room_id, tokens, talkers)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            listener = browser.new_page()
+            listener.goto(f"{live.server.base_url}/rooms/{room_id}#join={live.token(room_id, 'ear')}")
+            expect(listener.locator("#audience")).to_contain_text("Ear (you)")
+            wait_for(lambda: listener.evaluate("roomcastClient.slots.length") == 3, 20, "three slots")
+            time.sleep(3)
+            assert listener.evaluate("roomcastClient.audioLevel()") < 0.001  # a quiet stage sends nothing
+            stage.loop.call_soon_threadsafe(talkers[3].speak)  # the last to arrive, left out at first
+            wait_for(lambda: listener.evaluate("roomcastClient.audioLevel()") > 0.01, 15, "the fourth speaker heard")
+            expect(listener.locator('.person.speaking[data-identity="guest3"]')).to_be_visible(timeout=10_000)
+            browser.close()
+    finally:
+        stage.close()
