@@ -347,3 +347,22 @@ class SearchSyncRequest(Base):
 
     episode_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Node(Base):
+    """An API/SFU node's lease (roomcast.nodes): renewed every node_heartbeat_s while it runs.
+
+    A node whose heartbeat is older than node_lease_s (or NULL: it stopped cleanly) is dead: its
+    live rooms are taken over by another node, and its name may be registered again.
+    """
+
+    __tablename__ = "nodes"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str | None] = mapped_column(String(512))  # its public origin (ROOMCAST_NODE_URL)
+    instance: Mapped[str] = mapped_column(String(36))  # the process holding the name, new at each start
+    home: Mapped[str] = mapped_column(String(36))  # its data directory's id: a restart there may take the name at once
+    host: Mapped[str] = mapped_column(String(255))  # for the operator: where it runs
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

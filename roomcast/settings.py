@@ -71,6 +71,14 @@ class Settings(BaseSettings):
         description="This server's name among several sharing a database: a live room is served, and after a "
                     "crash recovered, only by the node its first participant reached. Give each node its own.",
     )
+    node_url: str | None = Field(default=None, pattern=r"^https?://[^/?#]+/?$", description="This node's own public "
+                                 "origin (e.g. https://api-1.podcasts.example.org): a room page or live stream asked "
+                                 "of another node is redirected here while this node serves the room, and a join "
+                                 "refused elsewhere names it. Unset: only the node's name is given.")
+    node_heartbeat_s: float = Field(default=5.0, gt=0, description="How often a node renews its lease (nodes table).")
+    node_lease_s: float = Field(default=30.0, gt=0, description="A node silent this long is dead: another node "
+                                "takes over its live rooms (ends them as interrupted and produces them), and its "
+                                "name may be used again.")
 
     http_threads: int = Field(default=16, ge=1, le=1000, description="Threads that run the API's and pages' "
                               "blocking work, and request sessions open at once. More threads than this only "

@@ -1,0 +1,238 @@
+"""Node leases: which API/SFU node holds which name, and which nodes are alive.
+
+Every node (``roomcast serve``) registers its name (``ROOMCAST_NODE``) in the ``nodes`` table at
+start and renews its heartbeat every ``node_heartbeat_s``, by the database's clock so nodes whose
+clocks disagree still agree on who is alive. A node silent for ``node_lease_s`` is dead: another
+node takes over its live rooms (``capture.takeover``), and the name may be registered again.
+
+A name is held by one process at a time, so two nodes left at the default name ("local") on one
+database are refused at start-up instead of splitting a room between them:
+
+- a process on the same data directory (a restart after a crash, the embedded mode) proves the
+  previous holder dead by taking the directory's lock file for the name: it takes the name at once;
+- a process elsewhere waits up to one lease for the holder's heartbeat to stop, then is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO, Any
+from urllib.parse import quote
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from roomcast.db import is_postgres, session_scope
+from roomcast.instants import as_utc
+from roomcast.models import Node, utcnow
+from roomcast.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class NodeNameInUse(RuntimeError):
+    """Another running process holds this node name."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    name: str
+    instance: str
+
+
+@dataclass(frozen=True)
+class LiveNode:
+    name: str
+    url: str | None
+
+
+_held: Lease | None = None
+_lock_file: IO[str] | None = None  # held for the process's life: a local restart knows its predecessor is gone
+
+
+def held() -> Lease | None:
+    return _held
+
+
+def db_now(session: Session) -> datetime:
+    return as_utc(session.scalar(select(func.now()))) if is_postgres(session) else utcnow()
+
+
+def _clock(session: Session) -> Any:
+    return func.now() if is_postgres(session) else utcnow()
+
+
+def alive_since(session: Session) -> datetime:
+    """Heartbeats at or after this instant are alive ones."""
+    return db_now(session) - timedelta(seconds=get_settings().node_lease_s)
+
+
+def is_alive(node: Node, since: datetime) -> bool:
+    return node.heartbeat_at is not None and node.heartbeat_at >= since
+
+
+# --- registration -----------------------------------------------------------------------------
+def register(name: str, url: str | None) -> Lease:
+    """Take the name for this process, or raise NodeNameInUse (at once if its holder runs on this
+    data directory, after up to one lease if it runs elsewhere)."""
+    global _held
+    if _held is not None and _held.name == name:
+        return _held  # an app created twice in one process (tests): still this process's name
+    if not _lock_name(name):
+        raise NodeNameInUse(_in_use(name, "another server on this data directory"))
+    settings = get_settings()
+    deadline = time.monotonic() + settings.node_lease_s + settings.node_heartbeat_s
+    instance, waited = str(uuid.uuid4()), False
+    while (holder := _try_take(name, url, instance)) is not None:
+        if time.monotonic() >= deadline:
+            raise NodeNameInUse(_in_use(name, f"another server ({holder})"))
+        if not waited:
+            log.warning("node name %r is held by %s; waiting up to %.0f s for its heartbeat to stop", name, holder,
+                        settings.node_lease_s)
+            waited = True
+        time.sleep(min(1.0, settings.node_heartbeat_s))
+    _held = Lease(name, instance)
+    return _held
+
+
+def _in_use(name: str, holder: str) -> str:
+    default = " (ROOMCAST_NODE is unset: the default)" if name == "local" else ""
+    return (f"node name {name!r}{default} is held by {holder}, which is still running: every server sharing "
+            f"this database needs its own ROOMCAST_NODE, or they would split a room between them")
+
+
+def _home() -> str:
+    """This data directory's id, made once: a process with the same id shares the name's lock file."""
+    path = get_settings().resolved_data_dir / "node-home"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x") as handle:
+            handle.write(str(uuid.uuid4()))
+    except FileExistsError:
+        pass
+    return path.read_text().strip()
+
+
+def _lock_name(name: str) -> bool:
+    """Lock this data directory's file for the name; False if a live process here holds it."""
+    global _lock_file
+    directory = get_settings().resolved_data_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    handle = open(directory / f"node-{quote(name, safe='')}.lock", "a+")  # noqa: SIM115 - held for life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return False
+    if _lock_file is not None:
+        _lock_file.close()
+    _lock_file = handle
+    return True
+
+
+def _try_take(name: str, url: str | None, instance: str) -> str | None:
+    """None when this process now holds the name; else who holds it, in words."""
+    home = _home()
+    mine = dict(url=url, instance=instance, home=home, host=socket.gethostname(), pid=os.getpid())
+    try:
+        with session_scope() as session:
+            now, since = db_now(session), alive_since(session)
+            row = session.get(Node, name)
+            if row is None:
+                session.add(Node(name=name, started_at=now, heartbeat_at=now, **mine))
+                return None
+            if is_alive(row, since) and row.home != home:
+                return f"{row.host}, pid {row.pid}, last heartbeat {(now - row.heartbeat_at).total_seconds():.1f} s ago"
+            # Dead, or its predecessor here (whose lock we hold): take it, unless someone else just did.
+            taken = session.execute(update(Node).where(Node.name == name, Node.instance == row.instance)
+                                    .values(started_at=now, heartbeat_at=_clock(session), **mine)).rowcount
+            return None if taken else "a server that took it a moment ago"
+    except IntegrityError:
+        return "a server registering at the same moment"
+
+
+# --- the lease ---------------------------------------------------------------------------------
+def beat(lease: Lease) -> bool:
+    """Renew the lease; False if another process took the name (this one was silent past its lease)."""
+    with session_scope() as session:
+        return session.execute(update(Node).where(Node.name == lease.name, Node.instance == lease.instance)
+                               .values(heartbeat_at=_clock(session))).rowcount == 1
+
+
+def release(lease: Lease) -> None:
+    """A clean stop: the name is free at once, and no room waits out a lease to be taken over."""
+    global _held
+    with session_scope() as session:
+        session.execute(update(Node).where(Node.name == lease.name, Node.instance == lease.instance)
+                        .values(heartbeat_at=None))
+    if _held == lease:
+        _held = None
+
+
+def dead_nodes(session: Session) -> list[str]:
+    """Nodes whose lease ran out or that stopped. A node with no row (an older version) is not among them."""
+    since = alive_since(session)
+    return list(session.scalars(select(Node.name).where(or_(Node.heartbeat_at.is_(None), Node.heartbeat_at < since))))
+
+
+def live_node(session: Session, name: str | None) -> LiveNode | None:
+    """The node of that name if its lease is alive."""
+    row = session.get(Node, name) if name else None
+    if row is None or not is_alive(row, alive_since(session)):
+        return None
+    return LiveNode(row.name, row.url)
+
+
+async def keep_alive(lease: Lease) -> None:
+    """Renew the lease every node_heartbeat_s, in a thread of its own so a slow request never delays it."""
+    every_s, lost = get_settings().node_heartbeat_s, False
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            held_still = await asyncio.to_thread(beat, lease)
+        except Exception:  # a database hiccup: the next beat may reach it, within the lease
+            log.exception("node %r: renewing the lease failed", lease.name)
+            continue
+        if not held_still and not lost:
+            log.error("node %r: another process took this node's name after its lease ran out; its rooms are "
+                      "being taken over", lease.name)
+        lost = not held_still
+
+
+async def every_beat(work: Callable[[], object], name: str) -> None:
+    """Run ``work`` in a thread every node_heartbeat_s (taking over dead nodes' rooms), apart from the
+    heartbeat itself: repairing a long room's archive must not let this node's own lease run out."""
+    every_s = get_settings().node_heartbeat_s
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await asyncio.to_thread(work)
+        except Exception:  # noqa: BLE001 - the next round tries again
+            log.exception("%s failed", name)
+
+
+@asynccontextmanager
+async def serving(take_over: Callable[[], object]) -> AsyncIterator[Lease]:
+    """While a node serves: its name held (NodeNameInUse if it cannot be), its lease renewed,
+    dead nodes' rooms taken over (``take_over``), and the name released when it stops cleanly."""
+    settings = get_settings()
+    lease = register(settings.node, settings.node_url)
+    tasks = [asyncio.create_task(keep_alive(lease)),
+             asyncio.create_task(every_beat(take_over, "taking over dead nodes' rooms"))]
+    try:
+        yield lease
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.to_thread(release, lease)
