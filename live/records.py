@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from live.routing import Elsewhere
 from live.stage import Event, Member, Refused
 from roomcast.db import session_scope
 from roomcast.models import Participant, Role, Room, RoomAccess, RoomEvent, RoomStatus, utcnow
+from roomcast.nodes import live_node
 
 records_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-records")
 
@@ -58,14 +60,21 @@ def take(room_id: int, node: str) -> datetime:
             .values(sfu_node=node)
         ).rowcount
         room = session.get(Room, room_id)
-        if not claimed:
-            raise Refused("elsewhere", f"this room is served by another server ({room.sfu_node})")
+        if not claimed:  # its people are on the node that serves it: say which, and where
+            raise Elsewhere(room, live_node(session, room.sfu_node))
         if room.status not in (RoomStatus.scheduled, RoomStatus.live):  # ended meanwhile (end_abandoned)
             raise Refused("ended", "this room has ended")
         if room.status == RoomStatus.scheduled:
             room.status, room.started_at = RoomStatus.live, utcnow()
             room.show.touch_feed()
         return room.started_at
+
+
+def taken_from(room_ids: list[int], node: str) -> list[int]:
+    """Of the rooms this node serves, those that another node took over (this one was silent past
+    its lease: frozen, or cut off from the database) and that must end here."""
+    with session_scope() as session:
+        return list(session.scalars(select(Room.id).where(Room.id.in_(room_ids), Room.sfu_node != node)))
 
 
 def end_abandoned(unjoined_s: float) -> list[int]:

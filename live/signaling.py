@@ -112,6 +112,16 @@ class LiveRooms:
             self.rooms[claims.room_id] = room
             return room
 
+    async def end_taken_over(self) -> None:
+        """After each heartbeat: a room another node took over ends here, so that nobody goes on
+        talking into a recording that is already produced (live.records.taken_from)."""
+        if not self.rooms:
+            return
+        for room_id in await _in_records_thread(records.taken_from, list(self.rooms), get_settings().node):
+            if (room := self.rooms.get(room_id)) is not None:
+                log.warning("room %s was taken over by another node while this one was not answering", room_id)
+                await room.end("this server stopped answering for a while and the room was ended")
+
     async def close_all(self) -> None:
         for room in list(self.rooms.values()):
             await room.end("the server is shutting down")
@@ -154,7 +164,7 @@ async def room_socket(websocket: WebSocket, room_id: RowId) -> None:
         joined = True
         await _take_part(websocket, claims, room)
     except (p.ProtocolError, Refused) as error:
-        await _refuse(websocket, error.code, error.message)
+        await _refuse(websocket, error.code, error.message, details=getattr(error, "details", None))
     except (asyncio.TimeoutError, WebSocketDisconnect):
         pass
     finally:
@@ -244,11 +254,13 @@ def _allowed(connection: Connection, cost: float = 1.0) -> bool:
     return False
 
 
-async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int | None = None) -> None:
+async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int | None = None,
+                  details: dict[str, object] | None = None) -> None:
+    """``details``: what the refusal adds (``elsewhere``: the room's node and its URL, live.routing)."""
     if close_code is None:
         close_code = 4401 if code in ("bad_token", "blocked", "not_invited") else 4400
     try:
-        await websocket.send_text(p.server_message("error", code=code, message=message, ref="join"))
+        await websocket.send_text(p.server_message("error", code=code, message=message, ref="join", **(details or {})))
         await websocket.close(close_code, code)
     except Exception:
         pass

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
+from live.routing import ROOM_NODE_HEADER, redirect_to_room_node
 from live.stream.access import is_public, require_stream_access, still_allowed
 from live.stream.encoders import MP3_BITRATE
 from live.stream.hls import PLAYLIST, live_prefix
@@ -51,9 +52,11 @@ def listen(room_id: RowId, session: SessionDep, request: Request, token: str | N
         raise HTTPException(404, f"room {room_id} has ended")
     stream = live_streams.get(room_id)
     if stream is None:
-        node = get_settings().node
-        if room.sfu_node not in (None, node):
-            raise HTTPException(421, f"room {room_id} is served by node {room.sfu_node!r}")
+        if (redirect := redirect_to_room_node(session, room, request)) is not None:
+            return redirect  # its mix runs on the node that serves the room
+        if room.sfu_node not in (None, get_settings().node):
+            raise HTTPException(421, f"room {room_id} is served by node {room.sfu_node!r}",
+                                headers={ROOM_NODE_HEADER: room.sfu_node})
         raise HTTPException(404, f"room {room_id}'s stream starts when its host joins")
     stream.name(room.title)
     address = request.client.host if request.client else ""
