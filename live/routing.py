@@ -26,12 +26,10 @@ class Elsewhere(Refused):
     """A join that reached a node other than the room's: where the room is."""
 
     def __init__(self, room: Room, node: LiveNode | None) -> None:
-        if node is None:
-            super().__init__("elsewhere", f"this room's server ({room.sfu_node}) stopped answering: its recording "
-                             "is being saved; the room ends")
-        else:
-            where = f" at {node.url}" if node.url else ""
-            super().__init__("elsewhere", f"this room is served by another server ({node.name}{where})")
+        """``node``: the serving node's lease, if it is alive (if it is not, the room is about to be
+        taken over and end, and there is nowhere to send anyone)."""
+        where = f" at {node.url}" if node and node.url else ""
+        super().__init__("elsewhere", f"this room is served by another server ({room.sfu_node}{where})")
         self.node, self.node_url = room.sfu_node, node.url if node else None
 
     @property
