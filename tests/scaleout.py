@@ -24,6 +24,8 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 MACHINE_REDIS = "redis://127.0.0.1:6379/12"
 MACHINE_AMQP = "amqp://guest:guest@127.0.0.1:5672//"
 FAST_LEASES = {"ROOMCAST_STEP_HEARTBEAT_S": "0.5", "ROOMCAST_STEP_LEASE_S": "3", "ROOMCAST_SWEEP_EVERY_S": "1"}
+# With a shared database, commands refuse to make a key of their own (roomcast.cli.shared_secret).
+SHARED_SECRET = {"ROOMCAST_SECRET_KEY": "one-key-for-the-whole-test-deployment"}
 
 
 @contextmanager
@@ -125,7 +127,7 @@ def deployment(root: Path, broker_url: str, **env: str) -> Iterator[Deployment]:
     root.mkdir(parents=True, exist_ok=True)
     with postgres_database() as database_url:
         settings = roomcast_env(root / "data", free_port(), ROOMCAST_DATABASE_URL=database_url,
-                                ROOMCAST_BROKER_URL=broker_url, ROOMCAST_QUEUE_PREFIX=prefix, **FAST_LEASES)
+                                ROOMCAST_BROKER_URL=broker_url, ROOMCAST_QUEUE_PREFIX=prefix, **FAST_LEASES, **SHARED_SECRET)
         settings.update(env)
         roomcast = Roomcast(settings, root / "data")
         roomcast.run("migrate", check=True)

@@ -76,7 +76,7 @@ def scaleout(root: Path, conversation: Conversation, broker_url: str) -> Iterato
     port = free_port()
     env = roomcast_env(
         root / "data", port, ROOMCAST_DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{database}",
-        ROOMCAST_BROKER_URL=broker_url,
+        ROOMCAST_BROKER_URL=broker_url, ROOMCAST_SECRET_KEY="the-deployment's-one-key",
     )
     roomcast = Roomcast(env, root / "data")
     server = start_server(roomcast, port)  # with an outside broker, serve starts no worker

@@ -156,7 +156,8 @@ def test_the_readmes_roles_migrate_and_run(tmp_path: Path) -> None:
         def as_role(role: str) -> Roomcast:
             env = roomcast_env(tmp_path / "data", free_port(),
                                ROOMCAST_DATABASE_URL=f"postgresql://{role}@127.0.0.1:5432/{database}",
-                               ROOMCAST_BROKER_URL="redis://127.0.0.1:6379/12")
+                               ROOMCAST_BROKER_URL="redis://127.0.0.1:6379/12",
+                               ROOMCAST_SECRET_KEY="the-deployment's-one-key")  # as the README exports it
             return Roomcast(env, tmp_path / "data")
 
         assert "database at schema" in as_role(f"rc{tag}_owner").run("migrate", check=True).stdout

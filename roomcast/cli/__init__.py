@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from roomcast.cli import episodes, rooms, search, server, shows, tokens  # noqa: F401 - registers commands
+from roomcast.cli import episodes, rooms, search, server, shared_secret, shows, tokens  # noqa: F401 - registers commands
 from roomcast.cli.common import app
 
 
