@@ -22,7 +22,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -129,7 +129,10 @@ def _lock_name(name: str) -> bool:
     global _lock_file
     directory = get_settings().resolved_data_dir
     directory.mkdir(parents=True, exist_ok=True)
-    handle = open(directory / f"node-{quote(name, safe='')}.lock", "a+")  # noqa: SIM115 - held for life
+    path = directory / f"node-{quote(name, safe='')}.lock"
+    if _lock_file is not None and _lock_file.name == str(path):
+        return True  # this process holds it already (an app created again in one process)
+    handle = open(path, "a+")  # noqa: SIM115 - held for life
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -172,12 +175,15 @@ def beat(lease: Lease) -> bool:
 
 def release(lease: Lease) -> None:
     """A clean stop: the name is free at once, and no room waits out a lease to be taken over."""
-    global _held
+    global _held, _lock_file
     with session_scope() as session:
         session.execute(update(Node).where(Node.name == lease.name, Node.instance == lease.instance)
                         .values(heartbeat_at=None))
     if _held == lease:
         _held = None
+    if _lock_file is not None:
+        _lock_file.close()
+        _lock_file = None
 
 
 def dead_nodes(session: Session) -> list[str]:
@@ -194,19 +200,20 @@ def live_node(session: Session, name: str | None) -> LiveNode | None:
     return LiveNode(row.name, row.url)
 
 
-async def keep_alive(lease: Lease) -> None:
-    """Renew the lease every node_heartbeat_s, in a thread of its own so a slow request never delays it."""
+async def keep_alive(lease: Lease, after_beat: Callable[[], Awaitable[object]]) -> None:
+    """Renew the lease every node_heartbeat_s, in a thread of its own so a slow request never delays
+    it; then ``after_beat`` (end the rooms other nodes took over while this one was silent)."""
     every_s, lost = get_settings().node_heartbeat_s, False
     while True:
         await asyncio.sleep(every_s)
         try:
             held_still = await asyncio.to_thread(beat, lease)
+            await after_beat()
         except Exception:  # a database hiccup: the next beat may reach it, within the lease
-            log.exception("node %r: renewing the lease failed", lease.name)
+            log.exception("node %r: the heartbeat failed", lease.name)
             continue
         if not held_still and not lost:
-            log.error("node %r: another process took this node's name after its lease ran out; its rooms are "
-                      "being taken over", lease.name)
+            log.error("node %r: another process took this node's name after its lease ran out", lease.name)
         lost = not held_still
 
 
@@ -223,12 +230,13 @@ async def every_beat(work: Callable[[], object], name: str) -> None:
 
 
 @asynccontextmanager
-async def serving(take_over: Callable[[], object]) -> AsyncIterator[Lease]:
-    """While a node serves: its name held (NodeNameInUse if it cannot be), its lease renewed,
-    dead nodes' rooms taken over (``take_over``), and the name released when it stops cleanly."""
+async def serving(take_over: Callable[[], object], after_beat: Callable[[], Awaitable[object]]) -> AsyncIterator[Lease]:
+    """While a node serves: its name held (NodeNameInUse if it cannot be), its lease renewed
+    (then ``after_beat``), dead nodes' rooms taken over (``take_over``), and the name released
+    when it stops cleanly."""
     settings = get_settings()
     lease = register(settings.node, settings.node_url)
-    tasks = [asyncio.create_task(keep_alive(lease)),
+    tasks = [asyncio.create_task(keep_alive(lease, after_beat)),
              asyncio.create_task(every_beat(take_over, "taking over dead nodes' rooms"))]
     try:
         yield lease
