@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from roomcast.cli import remote
 from roomcast.cli.common import command_session, fail, find_room, find_show, room_app, text_option
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
@@ -18,6 +19,8 @@ def room_schedule(
     description: Annotated[str, typer.Option(help="What it is about.", callback=text_option(Prose()))] = "",
     access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
     max_stage: Annotated[int | None, typer.Option(help="Most people on the stage (default: the server's, 12; up to 50).")] = None,
+    server: remote.Server = None,
+    token: remote.Token = None,
 ) -> None:
     """Schedule a room; the show's feed announces it as a pending live item."""
     from datetime import datetime
@@ -30,6 +33,10 @@ def room_schedule(
         fail(f"--start {start!r}: not an ISO 8601 time such as 2026-12-01T19:00:00+01:00")
     if moment.tzinfo is None:
         moment = moment.astimezone()  # a time typed without an offset is this computer's local time
+    if server:
+        _remote_room(server, token, slug, title=title, start=moment.isoformat(), description=description,
+                     access=access, max_stage=max_stage)
+        return
     with command_session() as session:
         room = schedule_room(session, find_show(session, slug), title, moment, description, _access(access),
                              max_stage)
@@ -48,15 +55,31 @@ def room_open(
     access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
     host_name: Annotated[str, typer.Option(help="The host's display name.", callback=text_option(Line(80, 1)))] = "Host",
     max_stage: Annotated[int | None, typer.Option(help="Most people on the stage (default: the server's, 12; up to 50).")] = None,
+    server: remote.Server = None,
+    token: remote.Token = None,
 ) -> None:
     """Open a room now: prints its page and the host's personal join link."""
     from live.rooms import host_link, open_room
+
+    if server:
+        _remote_room(server, token, slug, title=title, description=description, access=access,
+                     host_name=host_name, max_stage=max_stage)
+        return
 
     with command_session() as session:
         room = open_room(session, find_show(session, slug), title, description, _access(access), max_stage)
         link = host_link(room, host_name)
     typer.echo(f"room {room.id} is live: {get_settings().public_base_url}/rooms/{room.id}")
     typer.echo(f"host link (keep it private): {link}")
+
+
+def _remote_room(server: str, token: str | None, slug: str, **fields: object) -> None:
+    """Open or schedule the room through the server's API (``--server``)."""
+    body = {name: value for name, value in fields.items() if value is not None}
+    room = remote.Remote(server, token).call("POST", f"/api/shows/{slug}/rooms", json=body)
+    state = f"scheduled for {room['scheduled_at']}" if room["status"] == "scheduled" else "is live"
+    typer.echo(f"room {room['id']} {state}: {room['page_url']}")
+    typer.echo(f"host link (keep it private): {room['host_link']}")
 
 
 @room_app.command("update")

@@ -1,0 +1,37 @@
+"""`roomcast room open|schedule --server`: a creator opens a room from a machine of their own,
+through the server's API with a creator token (issue 20, item 11)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conftest import Roomcast, free_port, roomcast_env, start_server, stop
+
+
+def laptop(directory: Path, server: str, token: str) -> Roomcast:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCAST_")}
+    env.update(ROOMCAST_DATA_DIR=str(directory / "data"), ROOMCAST_SERVER=server, ROOMCAST_CREATOR_TOKEN=token,
+               PYTHONUNBUFFERED="1")
+    return Roomcast(env, directory / "data")
+
+
+def test_a_laptop_opens_and_schedules_rooms_through_the_api(tmp_path: Path) -> None:
+    port = free_port()
+    servers = Roomcast(roomcast_env(tmp_path / "server", port, ROOMCAST_EMBEDDED_WORKER="false"), tmp_path / "server")
+    servers.run("show", "create", "talk", "--title", "Talk", check=True)
+    servers.run("show", "create", "other", "--title", "Someone else's", check=True)
+    token = servers.run("token", "creator", "talk", check=True).stdout.strip()
+    server = start_server(servers, port)
+    try:
+        creator = laptop(tmp_path / "laptop", server.base_url, token)
+        opened = creator.run("room", "open", "talk", "--title", "Now", "--host-name", "Ada", check=True)
+        assert "is live: " in opened.stdout and "#join=" in opened.stdout, opened.stdout
+        later = creator.run("room", "schedule", "talk", "--title", "Later", "--start", "2027-06-01T19:00:00+01:00",
+                            check=True)
+        assert "scheduled for 2027-06-01T18:00:00" in later.stdout, later.stdout
+        refused = creator.run("room", "open", "other", "--title", "Not mine")  # the token is talk's
+        assert refused.returncode == 2 and "403" in refused.stderr, refused.stderr
+        assert not (tmp_path / "laptop" / "data").exists()
+    finally:
+        stop(server.process)
