@@ -4,7 +4,7 @@ transcription follows it; then the room ends and the rest is finished as the pip
 Each speaker's audio is cut into five-minute Ogg/Opus segments beforehand (capture's rotation).
 During the replay a segment grows on disk byte by byte with the room's clock (speed-up
 ``speed``), torn pages included, and the follower runs round after round over every segment not
-yet finished, exactly as ``postprod.follow_room`` does (closed segments with ``final``). At the
+yet finished, exactly as ``transcripts.follow_room`` does (closed segments with ``final``). At the
 end every track is finished on ``workers`` threads, as the embedded worker's ``transcribe_track``
 tasks would be. The follower has ``speed`` times less time than in a real room, so what is left
 at the end is if anything more than a real room leaves. Caption delay: room seconds from the end
@@ -12,7 +12,7 @@ of a word to the round that wrote it where the room's transcript API reads it (w
 handicap: at speed 4 the follower's rounds come four times as late in room time).
 
 The crosstalk decision is made as the pipeline makes it: levels extended every round
-(postprod.envelopes), the last seconds read and the room decided at the end.
+(transcripts.envelopes), the last seconds read and the room decided at the end.
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
     Returns the seconds from the room's end to the last track finished, and the follower's
     largest lag behind the room (audio not yet transcribed, on the speaker furthest behind).
     """
-    from postprod import envelopes
-    from postprod.crosstalk import TrackLevels, decide
-    from postprod.track_progress import TrackProgress, Tails, advance
+    from transcripts import envelopes
+    from transcripts.crosstalk import TrackLevels, decide
+    from transcripts.track_progress import TrackProgress, Tails, advance
 
     tails = Tails()
     sources = {segment.path: segment.source.read_bytes() for segment in segments}  # the replay's own work, kept small
@@ -165,7 +165,7 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
         thread.start()
     ended.wait()
     room_end = time.monotonic()
-    # As the pipeline does at the end (postprod.decide_crosstalk): the last levels, then the decision.
+    # As the pipeline does at the end (transcripts.decide_crosstalk): the last levels, then the decision.
     with ThreadPoolExecutor(workers) as pool:
         levels = list(pool.map(lambda s: envelopes.extend(s.path, key(s), final=True), segments))
     decided = decide([TrackLevels(n, s.speaker, s.start_s, lv) for n, (s, lv) in enumerate(zip(segments, levels))])

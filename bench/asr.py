@@ -58,8 +58,8 @@ def load_manifest(eval_dir: Path) -> list[dict]:
 
 def word_errors(clips: list[dict], eval_dir: Path, anchor: bool = False) -> tuple[dict, dict, dict]:
     """WER per language; CPU and speech seconds per model. ``anchor``: the model on whole clips."""
-    from postprod.track_progress import transcribe_file
-    from postprod.whisper_models import model_for_language
+    from transcripts.track_progress import transcribe_file
+    from transcripts.whisper_models import model_for_language
 
     by_language: dict[str, tuple[list[str], list[str]]] = {}
     cpu: dict[str, float] = {}
@@ -84,7 +84,7 @@ def word_errors(clips: list[dict], eval_dir: Path, anchor: bool = False) -> tupl
 
 def anchor_transcript(path: Path, model_name: str) -> str:
     """faster-whisper as it comes: the whole clip, beam 5, the language detected."""
-    from postprod.transcription import get_model
+    from transcripts.transcription import get_model
     from roomcast.audio import read_excerpt
 
     model = get_model(model_name)
@@ -96,8 +96,8 @@ def anchor_transcript(path: Path, model_name: str) -> str:
 def misattributed_words(work: Path) -> int:
     """Words placed in a speaker's transcript outside that speaker's own turns (± 0.5 s)."""
     from bench._speech import RATE, generate_room_with_turns
-    from postprod.transcript import merge
-    from postprod.track_progress import transcribe_file
+    from transcripts.lines import merge
+    from transcripts.track_progress import transcribe_file
 
     paths, turns = generate_room_with_turns(work, minutes=2)
     per_speaker = [(f"speaker {n}", None, 0.0, transcribe_file(path, "en")) for n, path in enumerate(paths, start=1)]
@@ -124,8 +124,8 @@ def main() -> None:
     os.environ.setdefault("ROOMCAST_DATA_DIR", str(work / "data"))  # where the base model is assembled
     os.environ.setdefault("ROOMCAST_WORKER_CONCURRENCY", "2")
     from bench._live_room import simulate
-    from postprod.transcription import get_model
-    from postprod.whisper_models import model_for_language
+    from transcripts.transcription import get_model
+    from transcripts.whisper_models import model_for_language
 
     languages = args.languages.split(",")
     clips = [c for c in load_manifest(args.eval_dir) if c["language"] in languages]

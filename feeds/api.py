@@ -21,8 +21,6 @@ from feeds.episodes import EpisodeView, episode_view
 from feeds.feed_tokens import create_feed_token, revoke_feed_token
 from feeds.rss import feed_url
 from feeds.shows import ShowSettings, apply_settings
-from postprod.transcript import Line as TranscriptLine
-from postprod.transcript import LineView
 from roomcast.auth import CreatorClaims, bearer, require_creator_of
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
@@ -71,28 +69,6 @@ def get_episode(
     if not access.creator and view.pipeline is not None:  # what went wrong inside is the creator's
         view.pipeline.warnings, view.pipeline.error = [], None
     return view
-
-
-class EpisodeTranscript(BaseModel):
-    episode_id: int
-    language: str
-    lines: list[LineView]
-
-
-@router.get("/episodes/{episode_id}/transcript", response_model=EpisodeTranscript, tags=["episodes"])
-def get_transcript(
-    episode_id: RowId, session: SessionDep, token: str | None = None,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
-) -> EpisodeTranscript:
-    """Every line, speaker-attributed, with word timings on the published audio (as the VTT and JSON files)."""
-    episode = _episode(session, episode_id)
-    token = credentials.credentials if credentials else token
-    access = require_listener(session, episode.show, token)
-    if not access.creator and episode.status != EpisodeStatus.published:  # the words are out when the audio is
-        raise HTTPException(404, f"no episode {episode_id}")
-    segments = sorted(episode.segments, key=lambda s: (s.start_s, s.end_s, s.speaker))
-    lines = [LineView.of(TranscriptLine(s.speaker, s.participant_id, s.start_s, s.end_s, s.text, s.words or [])) for s in segments]
-    return EpisodeTranscript(episode_id=episode_id, language=episode.language, lines=lines)
 
 
 class EpisodeEdit(BaseModel):

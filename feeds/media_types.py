@@ -19,11 +19,3 @@ MEDIA_TYPES = {
 
 def media_type(key: str) -> str:
     return MEDIA_TYPES.get(PurePosixPath(key).suffix.lower(), "application/octet-stream")
-
-# The transcript formats the pipeline writes, in the order feeds list them (captions first).
-TRANSCRIPT_TYPES = {
-    "vtt": "text/vtt",
-    "srt": "application/x-subrip",
-    "json": "application/json",
-    "txt": "text/plain",
-}

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 from feedgen.feed import FeedGenerator
 
 from feeds.feed_tags import EntryTags, FeedTags, LiveItem, Person, podcast_guid
-from feeds.media_types import TRANSCRIPT_TYPES
 from feeds.soundbites import soundbites
 from roomcast.models import Episode, Participant, Role, Room, RoomStatus, Show
 from roomcast.text import clean_text as xml_text
+from roomcast.transcript_formats import TRANSCRIPT_TYPES
 
 MediaUrl = Callable[[str], str]
 HOST_ROLES = {Role.host, Role.moderator}

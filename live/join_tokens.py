@@ -15,7 +15,7 @@ from datetime import timedelta
 from roomcast.models import Role
 from roomcast.settings import get_settings
 from roomcast.text import clean_line
-from roomcast.tokens import InvalidToken, mint, verify
+from roomcast.tokens import InvalidToken, mint, verify_join
 
 IDENTITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$")
 MAX_NAME = 80
@@ -54,9 +54,7 @@ def mint_guest_token(room_id: int, name: str) -> str:
 
 
 def read_join_token(token: str, room_id: int) -> JoinClaims:
-    claims = verify(token, "join")
-    if claims.get("room") != room_id:
-        raise InvalidToken("this token is for another room")
+    claims = verify_join(token, room_id)
     try:
         return JoinClaims(room_id, check_identity(claims["sub"]), clean_name(claims["name"]), Role(claims["role"]))
     except (KeyError, ValueError) as error:

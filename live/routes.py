@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from live.join_tokens import clean_name, mint_guest_token, read_join_token
+from live.join_tokens import clean_name, mint_guest_token
 from live.rooms import cancel_room, host_link, join_link, open_room, schedule_room, uninvite_identity, update_room
-from postprod.room_transcript import room_transcript
-from postprod.transcript import LineView
 from roomcast.auth import CreatorClaims, require_creator_of, room_of_creator
 from roomcast.models import EpisodeStatus, Role, Room, RoomAccess, RoomStatus, Show
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
-from roomcast.tokens import InvalidToken, verify
 from roomcast.web import RowId, SessionDep, templates
 
 router = APIRouter()
@@ -145,62 +142,6 @@ def guest(room_id: RowId, body: GuestRequest, session: SessionDep) -> JoinGrant:
     except ValueError as error:
         raise HTTPException(422, str(error)) from error
     return JoinGrant(token=token, link=f"{get_settings().public_base_url}/rooms/{room.id}#join={token}")
-
-
-class RoomTranscriptView(BaseModel):
-    room_id: int
-    status: str
-    complete: bool = Field(description="The room has ended and every speaker is transcribed to the end.")
-    lines: list[LineView] = Field(description="Times on the room's clock, in seconds from its start.")
-
-
-@router.get("/api/rooms/{room_id}/transcript", response_model=RoomTranscriptView, tags=["rooms"])
-def live_transcript(
-    room_id: RowId, session: SessionDep, since: float = Query(0.0, ge=0, description="Only lines ending after this."),
-    token: str | None = Query(None, description="A join token for this room, or the show's creator token."),
-) -> RoomTranscriptView:
-    """What has been said so far, transcribed while the room runs (a few seconds behind the speakers).
-
-    Open rooms of public shows: anyone. Others: a join token for the room or the creator's token.
-    Once its episode is held for review, unpublished or failed: the creator's token only.
-    """
-    room = session.get(Room, room_id)
-    if room is None:
-        raise HTTPException(404, f"no room {room_id}")
-    if room.episode is not None and room.episode.status in WITHHELD:
-        # Held for review, unpublished or failed: the episode, its files and so its transcript
-        # are the creator's alone, and others get the 404 the episode gives them.
-        if not token or not _is_creator(room, token):
-            raise HTTPException(404, f"room {room_id} has no public transcript")
-    elif room.show.private or room.access != RoomAccess.open:
-        require_room_token(room, token)
-    transcript = room_transcript(room, since)
-    return RoomTranscriptView(room_id=room.id, status=room.status.value, complete=transcript.complete,
-                              lines=[LineView.of(line) for line in transcript.lines])
-
-
-WITHHELD = (EpisodeStatus.review, EpisodeStatus.unpublished, EpisodeStatus.failed)
-
-
-def _is_creator(room: Room, token: str) -> bool:
-    try:
-        return verify(token, "creator").get("show") == room.show.slug
-    except InvalidToken:
-        return False
-
-
-def require_room_token(room: Room, token: str | None) -> None:
-    if not token:
-        raise HTTPException(401, "this room is not open: a join token or the creator's token is needed (?token=)")
-    try:
-        read_join_token(token, room.id)
-        return
-    except InvalidToken as join_error:
-        try:
-            claims = verify(token, "creator")
-        except InvalidToken:
-            raise HTTPException(403, str(join_error)) from join_error
-    require_creator_of(room.show.slug, claims)
 
 
 @router.get("/rooms/{room_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -1,1 +1,1 @@
-"""Post-production: mix and master the tracks, transcribe each speaker, write the transcript files."""
+"""Post-production: the room's tracks mixed, mastered and encoded, its chapters, tags and waveform."""

@@ -29,8 +29,8 @@ import numpy as np
 import pyebur128
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from postprod.crosstalk import gate_gain
 from roomcast.limiter import INTERPOLATOR_TAPS, OVERSAMPLING, TruePeakLimiter, true_peak_envelope
+from roomcast.own_speech import gate_gain
 from roomcast.timemap import TimeMap
 
 RATE = 48_000

@@ -34,6 +34,7 @@ def create_app() -> FastAPI:
     from live.stream.stale import remove_stale_streams
     from roomcast.health import router as health_router
     from search.routes import router as search_router
+    from transcripts.routes import router as transcripts_router
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +55,7 @@ def create_app() -> FastAPI:
     app.include_router(signaling_router)
     app.include_router(stream_router)
     app.include_router(archive_router)
+    app.include_router(transcripts_router)  # the room's transcript so far, the episode's
     app.include_router(search_router)
     app.include_router(health_router)  # /readyz: database, broker, media
     app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("search", "static")]), name="static")

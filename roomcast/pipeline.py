@@ -33,6 +33,7 @@ from roomcast.runs import UNFINISHED, add_queued_step, current_run
 log = logging.getLogger(__name__)
 
 TRANSCRIBE = "transcribe:"
+TRANSCRIBE_TRACK = "transcripts.transcribe_track"
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,13 @@ class Step:
 
 
 def plan(room_id: int, track_ids: list[int]) -> list[Step]:
-    transcribe = [Step(f"{TRANSCRIBE}{t}", "postprod.transcribe_track", (room_id, t), ("crosstalk",)) for t in track_ids]
+    transcribe = [Step(f"{TRANSCRIBE}{t}", TRANSCRIBE_TRACK, (room_id, t), ("crosstalk",)) for t in track_ids]
     produced = tuple(s.name for s in transcribe) + ("master",)
     return [
-        Step("crosstalk", "postprod.decide_crosstalk", (room_id,), ()),
+        Step("crosstalk", "transcripts.decide_crosstalk", (room_id,), ()),
         *transcribe,
         Step("master", "postprod.master_episode", (room_id,), ("crosstalk",)),
-        Step("transcript", "postprod.build_transcript", (room_id,), produced),
+        Step("transcript", "transcripts.build_transcript", (room_id,), produced),
         Step("chapters", "postprod.build_chapters", (room_id,), ("transcript",)),
         Step("index", "search.index_episode", (room_id,), ("chapters",)),
         Step("publish", "feeds.publish_episode", (room_id,), ("index",)),
@@ -67,7 +68,7 @@ def step_count(track_count: int) -> int:
 def step_for(room_id: int, name: str) -> Step:
     """The task that does a step of a room (the sweep re-sends by name)."""
     if name.startswith(TRANSCRIBE):
-        return Step(name, "postprod.transcribe_track", (room_id, int(name[len(TRANSCRIBE):])), ("crosstalk",))
+        return Step(name, TRANSCRIBE_TRACK, (room_id, int(name[len(TRANSCRIBE):])), ("crosstalk",))
     return next(s for s in plan(room_id, []) if s.name == name)
 
 

@@ -92,6 +92,14 @@ def verify(token: str, kind: str) -> dict[str, Any]:
     return claims
 
 
+def verify_join(token: str, room_id: int) -> dict[str, Any]:
+    """A join token's claims, if it is valid for this room (live.join_tokens reads the person in them)."""
+    claims = verify(token, "join")
+    if claims.get("room") != room_id:
+        raise InvalidToken("this token is for another room")
+    return claims
+
+
 def mint_creator_token(show_slug: str, days: int | None = None) -> str:
     """Lets its bearer manage one show through the API (publish, edit, feed tokens…), until it
     expires or the show's creator tokens are revoked (``revoke_creator_tokens``)."""

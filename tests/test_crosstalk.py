@@ -16,8 +16,9 @@ import pytest
 
 from bench._rooms import SPEAKERS, build, load_clips
 from bench.asr import DEFAULT_EVAL_DIR, load_manifest, normalise
-from postprod.crosstalk import TrackLevels, decide, gate_gain
-from postprod.envelopes import FRAME_S, band_levels
+from roomcast.own_speech import gate_gain
+from transcripts.crosstalk import TrackLevels, decide
+from transcripts.envelopes import FRAME_S, band_levels
 from postprod.render import BLEED_GATE_DB, RATE, DecodedAudio, mix_reader
 from roomcast.audio import read_excerpt
 from roomcast.timemap import TimeMap
@@ -117,8 +118,8 @@ def test_a_room_with_bleed_publishes_no_word_on_the_wrong_speaker(tmp_path: Path
 
 
 def test_the_same_words_at_the_same_time_stay_on_the_louder_track() -> None:
-    from postprod.attribution import loudest_copy, own_words
-    from postprod.transcription import Utterance, Word
+    from transcripts.attribution import loudest_copy, own_words
+    from transcripts.transcription import Utterance, Word
 
     said = [Utterance(1.0, 1.6, "the cat", [Word(1.0, 1.2, "the", 0.9), Word(1.3, 1.6, "cat", 0.9)])]
     copy = [Utterance(1.03, 1.6, "The cat.", [Word(1.03, 1.2, "The", 0.9), Word(1.33, 1.6, "cat.", 0.9)]),

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bench._room_scores import name_accuracy
-from postprod.transcription import Piece, Utterance, Word, _in_speech, has_loop, invented
-from postprod.vocabulary import echoes_prompt, respelled, vocabulary
+from transcripts.transcription import Piece, Utterance, Word, _in_speech, has_loop, invented
+from transcripts.vocabulary import echoes_prompt, respelled, vocabulary
 
 
 def utterance(words: list[tuple[float, float, str]]) -> Utterance:

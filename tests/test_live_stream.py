@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
 
 
 def heard(path: Path) -> str:
-    from postprod.track_progress import transcribe_file
+    from transcripts.track_progress import transcribe_file
 
     return " ".join(u.text for u in transcribe_file(path, "en")).lower()
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from postprod.transcript import merge, speaker_names
-from postprod.transcription import Utterance, Word
+from roomcast.track_sources import speaker_names
+from transcripts.lines import merge
+from transcripts.transcription import Utterance, Word
 
 
 def test_two_guests_with_one_name_stay_two_speakers() -> None:

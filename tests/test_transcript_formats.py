@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from postprod.transcript import merge, to_podcast_json, to_srt, to_text, to_vtt
-from postprod.transcription import Utterance, Word
+from transcripts.formats import to_podcast_json, to_srt, to_text, to_vtt
+from transcripts.lines import merge
+from transcripts.transcription import Utterance, Word
 
 
 def utterance(start: float, end: float, text: str) -> Utterance:
@@ -50,3 +51,11 @@ def test_long_times_and_plain_text() -> None:
     lines = merge([("Ann", None, 3725.25, [utterance(0.0, 1.0, "Late")])])
     assert "01:02:05.250 --> 01:02:06.250" in to_vtt(lines)
     assert to_text(lines) == "[01:02:05] Ann: Late\n"
+
+
+def test_every_published_format_has_a_writer_and_only_those() -> None:
+    from roomcast.transcript_formats import TRANSCRIPT_TYPES
+    from transcripts.formats import RENDERERS, rendered
+
+    assert list(RENDERERS) == list(TRANSCRIPT_TYPES)
+    assert list(rendered(merge([]))) == list(TRANSCRIPT_TYPES)  # written in the order feeds list them

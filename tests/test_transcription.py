@@ -23,7 +23,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 
 def test_the_model_follows_the_language() -> None:
-    from postprod.whisper_models import model_for_language, whisper_language
+    from transcripts.whisper_models import model_for_language, whisper_language
 
     assert model_for_language("en") == model_for_language("en-GB") == "tiny.en"
     assert model_for_language("fr") == model_for_language("nl") == model_for_language(None) == "base"
@@ -31,7 +31,7 @@ def test_the_model_follows_the_language() -> None:
 
 
 def test_french_is_transcribed_in_french(tmp_path: Path) -> None:
-    from postprod.track_progress import transcribe_file
+    from transcripts.track_progress import transcribe_file
 
     clip = write_wav(tmp_path / "fr.wav", speak("Bonjour à tous. Nous parlons de la mer et de la montagne.", "fr"))
     utterances = transcribe_file(clip, "fr")
@@ -41,7 +41,7 @@ def test_french_is_transcribed_in_french(tmp_path: Path) -> None:
 
 
 def test_noise_and_silence_invent_no_words(tmp_path: Path) -> None:
-    from postprod.track_progress import transcribe_file
+    from transcripts.track_progress import transcribe_file
 
     rng = np.random.default_rng(0)
     noise = write_wav(tmp_path / "noise.wav", (0.05 * rng.standard_normal(12 * ESPEAK_RATE)).astype(np.float32))
@@ -51,7 +51,7 @@ def test_noise_and_silence_invent_no_words(tmp_path: Path) -> None:
 
 
 def test_scattered_speech_is_cut_into_turns_at_the_right_times(tmp_path: Path) -> None:
-    from postprod.track_progress import transcribe_file
+    from transcripts.track_progress import transcribe_file
 
     first, second = speak("Welcome to the show tonight.", "en-us"), speak("The river runs into the ocean.", "en-us")
     track = np.zeros(40 * ESPEAK_RATE, np.float32)
@@ -77,8 +77,8 @@ KEYWORDS = ["welcome", "river", "mountain"]
 
 
 def test_a_growing_segment_is_transcribed_turn_by_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from postprod import track_progress
-    from postprod.track_progress import TrackProgress, advance
+    from transcripts import track_progress
+    from transcripts.track_progress import TrackProgress, advance
 
     monkeypatch.setattr(track_progress, "PACK_WAIT_S", 0.0)  # no waiting to fill a window: each turn at once
     data = opus_track(tmp_path, SENTENCES).read_bytes()
@@ -101,7 +101,7 @@ def test_a_growing_segment_is_transcribed_turn_by_turn(tmp_path: Path, monkeypat
 
 
 def test_damage_in_a_segment_keeps_the_speech_around_it(tmp_path: Path) -> None:
-    from postprod.track_progress import TrackProgress, advance, transcribe_file
+    from transcripts.track_progress import TrackProgress, advance, transcribe_file
 
     data = bytearray(opus_track(tmp_path, SENTENCES).read_bytes())
     middle = len(data) // 2
@@ -118,7 +118,7 @@ def test_damage_in_a_segment_keeps_the_speech_around_it(tmp_path: Path) -> None:
 
 
 def test_turns_that_are_over_wait_to_share_a_window(tmp_path: Path) -> None:
-    from postprod.track_progress import TrackProgress, Tails, advance
+    from transcripts.track_progress import TrackProgress, Tails, advance
 
     data = opus_track(tmp_path, SENTENCES).read_bytes()
     growing, tails = tmp_path / "growing.opus", Tails()
@@ -135,7 +135,7 @@ def test_turns_that_are_over_wait_to_share_a_window(tmp_path: Path) -> None:
 
 
 def test_a_language_whisper_does_not_know_is_detected_with_a_warning(tmp_path: Path) -> None:
-    from postprod.track_progress import TrackProgress, advance
+    from transcripts.track_progress import TrackProgress, advance
 
     track = opus_track(tmp_path, SENTENCES[:1])
     progress = advance(track, TrackProgress(), "tlh", final=True)  # Klingon: a valid code, no model

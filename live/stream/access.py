@@ -14,8 +14,8 @@ from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from live.join_tokens import read_join_token
-from live.routes import require_room_token
 from roomcast.access import AccessDenied, access_for
+from roomcast.auth import require_room_token
 from roomcast.db import session_scope
 from roomcast.models import Participant, Role, Room, RoomAccess
 from roomcast.tokens import InvalidToken

@@ -27,10 +27,10 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from postprod.vocabulary import echoes_prompt, near_miss, plain, respelled_all, vocabulary_phrases
-from postprod.whisper_models import is_english_only, model_for_language, model_path, whisper_language
 from roomcast.audio import ASR_RATE
 from roomcast.settings import get_settings
+from transcripts.vocabulary import echoes_prompt, near_miss, plain, respelled_all, vocabulary_phrases
+from transcripts.whisper_models import is_english_only, model_for_language, model_path, whisper_language
 
 MAX_TURN_S = 28.0  # under Whisper's 30 s window, so a turn is decoded in one piece
 TURN_GAP_S = 1.0  # speech closer than this belongs to the same turn

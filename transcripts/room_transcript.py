@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from postprod.attribution import attributed
-from postprod.track_progress import load_progress
-from postprod.transcript import Line, kept_part, merge, speaker_names
-from postprod.transcription import Utterance
 from roomcast.models import Room, RoomStatus
 from roomcast.storage import get_media_store
 from roomcast.timemap import off_record_spans
+from roomcast.track_sources import speaker_names
+from transcripts.attribution import attributed
+from transcripts.lines import Line, kept_part, merge
+from transcripts.track_progress import load_progress
+from transcripts.transcription import Utterance
 
 
 @dataclass
@@ -35,7 +36,7 @@ def room_transcript(room: Room, since_s: float = 0.0) -> RoomTranscript:
         else:
             utterances, complete = load_progress(room.id, track.id).utterances, False
         heard.append((track.id, track.offset_s, utterances))
-    # Words on the track that said them (postprod.attribution), as the episode's transcript has them.
+    # Words on the track that said them (transcripts.attribution), as the episode's transcript has them.
     names = speaker_names([(t.participant_id, t.participant.display_name) for t in tracks])
     per_speaker = [(names[track.participant_id], track.participant_id, track.offset_s, utterances)
                    for track, utterances in zip(tracks, attributed(room.id, heard))]

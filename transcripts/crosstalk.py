@@ -20,18 +20,18 @@ left, and it is well above its noise floor; it is bleed when it is as loud but m
 explained. Only bleed (and 100 ms around it) is closed: runs of own frames are joined across
 short gaps and held a little before and after (word onsets, trailing sounds), never over a
 frame that is bleed, and quiet is never closed for being quiet. Two people talking at once both stay: each track's own voice is far above what the
-other's bleed predicts. Only levels are compared (see postprod.envelopes), so the decision
-costs little next to decoding, and the archive is never changed: the decision is a product.
+other's bleed predicts. Only levels are compared (see transcripts.envelopes), so the decision
+costs little next to decoding, and the archive is never changed: the decision is a product
+(roomcast.own_speech), read by the transcript and the mix alike.
 """
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 
 import numpy as np
 
-from postprod.envelopes import FRAME_S
+from transcripts.envelopes import FRAME_S
 
 MAX_LAG = 45  # frames: 450 ms, past a live room's echo path (80-400 ms)
 MIN_LAG = -3  # track offsets may be a few ms apart
@@ -64,7 +64,7 @@ class Coupling:
 
 @dataclass(frozen=True)
 class TrackLevels:
-    """A track's envelope (postprod.envelopes), whose it is and where it starts on the room clock."""
+    """A track's envelope (transcripts.envelopes), whose it is and where it starts on the room clock."""
 
     track_id: int
     person: int | None
@@ -225,28 +225,3 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def spans(mask: np.ndarray, first_s: float = 0.0) -> list[tuple[float, float]]:
     """A frame mask as (start, end) seconds from ``first_s``."""
     return [(round(first_s + a * FRAME_S, 3), round(first_s + b * FRAME_S, 3)) for a, b in _runs(mask)]
-
-
-def gate(samples: np.ndarray, start_s: float, rate: int, own: list[tuple[float, float]],
-         floor_db: float = -120.0, fade_s: float = 0.01) -> np.ndarray:
-    """``samples`` (from ``start_s``) kept where ``own`` says, faded to ``floor_db`` elsewhere."""
-    return samples * gate_gain(start_s, samples.size, rate, own, floor_db, fade_s)
-
-
-def gate_gain(start_s: float, count: int, rate: int, own: list[tuple[float, float]],
-              floor_db: float = -120.0, fade_s: float = 0.01) -> np.ndarray:
-    """Gain per sample: 1 inside ``own`` spans, ``floor_db`` outside, with linear fades of ``fade_s``."""
-    floor = np.float32(10 ** (floor_db / 20)) if floor_db > -120 else np.float32(0)
-    gain = np.full(count, floor, np.float32)
-    fade = max(1, int(fade_s * rate))
-    end_s = start_s + count / rate
-    ends = [b for _, b in own]  # spans are sorted and disjoint: only those near this block matter
-    for a, b in own[bisect.bisect_left(ends, start_s - fade_s):]:
-        if a >= end_s + fade_s:
-            break
-        first, last = round((a - start_s) * rate), round((b - start_s) * rate)
-        lo, hi = max(0, first - fade), min(count, last + fade)
-        index = np.arange(lo, hi)
-        ramp = np.minimum(np.clip((index - (first - fade)) / fade, 0, 1), np.clip(((last + fade) - index) / fade, 0, 1))
-        gain[lo:hi] = np.maximum(gain[lo:hi], floor + (1 - floor) * ramp.astype(np.float32))
-    return gain

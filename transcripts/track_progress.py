@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from postprod.crosstalk import gate
-from postprod.transcription import TURN_GAP_S, Utterance, transcribe_turns, turns
-from postprod.whisper_models import knows_language
 from roomcast.audio import ASR_RATE, Excerpt, UnreadableAudio, read_excerpt
+from roomcast.own_speech import gate
 from roomcast.storage import get_media_store
+from transcripts.transcription import TURN_GAP_S, Utterance, transcribe_turns, turns
+from transcripts.whisper_models import knows_language
 
 WINDOW_S = 600.0
 # A turn is over once this much quiet follows its (VAD-padded) end: then nothing said next joins it.
@@ -123,7 +123,7 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             own: list[tuple[float, float]] | None = None, hotwords: str | None = None) -> TrackProgress:
     """Transcribe the turns that are over since ``progress.done_s`` (with ``final``: all of them).
 
-    ``own``: the spans (track seconds) where the track carries its own speaker (postprod.crosstalk);
+    ``own``: the spans (track seconds) where the track carries its own speaker (transcripts.crosstalk);
     the rest is silenced before the VAD and Whisper hear it. None: the whole track is its own.
     ``hotwords``: the show's own words, spelled as the show spells them (transcription.vocabulary).
     """

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from postprod.transcription import Utterance, Word
+    from transcripts.transcription import Utterance, Word
 
 NEAR_MISS_RATIO = 0.7
 # Letters this alike, spaces aside, are the name heard and cut differently: "telescopesetmidnight"

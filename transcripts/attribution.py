@@ -1,6 +1,6 @@
 """Words kept on the track whose speaker said them.
 
-Two rules, after the crosstalk decision (postprod.crosstalk) has said when each track carries
+Two rules, after the crosstalk decision (transcripts.crosstalk) has said when each track carries
 its own speaker:
 
 1. A word stands on a track only inside that track's own speech (with ``TOLERANCE_S``: the
@@ -16,32 +16,19 @@ its own speaker:
 from __future__ import annotations
 
 import bisect
-import json
 import re
 from dataclasses import replace
 
 import numpy as np
 
-from postprod import envelopes
-from postprod.envelopes import FRAME_S
-from postprod.transcription import Utterance
-from roomcast.storage import get_media_store
+from roomcast.own_speech import load_own_speech
+from transcripts import envelopes
+from transcripts.envelopes import FRAME_S
+from transcripts.transcription import Utterance
 
 TOLERANCE_S = 0.15
 SAME_TIME_S = 0.5  # bleed is 0-50 ms late, echo up to 400 ms
 _WORD = re.compile(r"[^\w']+")
-
-
-def own_speech_key(room_id: int) -> str:
-    return f"rooms/{room_id}/crosstalk/own-speech.json"
-
-
-def load_own_speech(room_id: int) -> dict[int, list[tuple[float, float]]]:
-    """Each track's own-speech spans (track seconds); {} for a room decided before there was a decision."""
-    store, key = get_media_store(), own_speech_key(room_id)
-    if not store.exists(key):
-        return {}
-    return {int(track): [tuple(span) for span in value] for track, value in json.loads(store.read_text(key)).items()}
 
 
 def own_words(utterances: list[Utterance], own: list[tuple[float, float]] | None) -> list[Utterance]:
