@@ -1,6 +1,7 @@
-"""The SFU's CPU cost per listener, beside aiortc's default MediaRelay path.
+"""The SFU's CPU cost per listener, beside aiortc's default MediaRelay path; crowded stages; a join storm.
 
     python -m bench.sfu [--listeners 1,10,50,100] [--anchor-listeners 1,5,10,20] [--seconds 10]
+                        [--stages 12,50] [--stage-listeners 20,60] [--storm 500] [--storm-spread 60]
 
 For each N, a room on a fresh ``roomcast serve`` gets one speaker and N listeners, all aiortc
 bots in processes of their own (the speaker sends a looped Ogg/Opus file's packets, so it
@@ -11,8 +12,19 @@ listener. Join to first audio is timed for five people who arrive one by one aft
 loaded room. The anchor runs the same bots against bench._relay_sfu (MediaRelay, one encoder
 per listener) and stops at the N where it collapses (delivery under 90 %).
 
+Crowded stages (bench._stage_bots): for each stage size S, S bots on the stage take turns
+as people do (one at a time, every fifth turn two at once; the others send a quiet room's
+packets), and listeners are added in two steps; the CPU slope between the steps is the cost per
+listener with S on the stage (``cpu_ms_per_listener_s_S``). Three probe listeners time what they
+receive: from a bot's first packet of an utterance to its arrival (``speaker_switch_p95_ms``) and
+the share of the packets that must be forwarded (audible, from the onset that claims a slot)
+that arrived. The join storm: one speaker talking without pause (loud pink noise), three probes,
+then ``--storm`` listeners arriving evenly over ``--storm-spread`` seconds; the longest pause at a
+probe meanwhile is ``join_storm_max_gap_ms``.
+
 Last line: JSON with cpu_ms_per_listener_s, anchor_cpu_ms_per_listener_s, delivery_min,
-join_to_audio_p50_s, and the points behind them.
+join_to_audio_p50_s, cpu_ms_per_listener_s_12, cpu_ms_per_listener_s_50, speaker_switch_p95_ms,
+join_storm_max_gap_ms, storm_admitted, and the points behind them.
 """
 
 from __future__ import annotations
@@ -132,14 +144,16 @@ class RoomcastServer:
                        capture_output=True)
         self.creator = subprocess.run([*cli, "token", "creator", "bench"], env=self.env, check=True,
                                       capture_output=True, text=True).stdout.strip()
-        self.process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(directory / "server.log", "wb") as log:  # beside its data: read it when a figure is off
+            self.process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT)
         wait_for(f"http://127.0.0.1:{port}/healthz")
 
-    def room(self, listeners: int) -> tuple[str, list[str], list[str], list[str]]:
+    def room(self, listeners: int, **fields) -> tuple[str, list[str], list[str], list[str]]:  # noqa: ANN003
         headers = {"Authorization": f"Bearer {self.creator}"}
         base = f"http://127.0.0.1:{self.port}"
-        room = httpx.post(f"{base}/api/shows/bench/rooms", json={"title": "Bench"}, headers=headers).json()
+        room = httpx.post(f"{base}/api/shows/bench/rooms", json={"title": "Bench", **fields}, headers=headers).json()
+        self.room_id = room["id"]
         mint = lambda identity, role: httpx.post(  # noqa: E731
             f"{base}/api/rooms/{room['id']}/tokens", json={"identity": identity, "name": identity, "role": role},
             headers=headers).json()["token"]
@@ -147,6 +161,13 @@ class RoomcastServer:
         late = [mint(f"late{i}", "listener") for i in range(LATE_JOINERS)]
         return (f"ws://127.0.0.1:{self.port}/rooms/{room['id']}/ws", speaker,
                 [mint(f"l{i}", "listener") for i in range(listeners)], late)
+
+    def tokens(self, prefix: str, count: int, role: str = "listener") -> list[str]:
+        headers = {"Authorization": f"Bearer {self.creator}"}
+        url = f"http://127.0.0.1:{self.port}/api/rooms/{self.room_id}/tokens"
+        with httpx.Client(headers=headers, timeout=30) as client:
+            return [client.post(url, json={"identity": f"{prefix}{i}", "name": f"{prefix}{i}", "role": role,
+                                           "hours": 2}).json()["token"] for i in range(count)]
 
     def stop(self) -> None:
         self.process.terminate()
@@ -219,6 +240,131 @@ def measure(server_class, listeners: int, seconds: float, opus: Path, directory:
         server.stop()
 
 
+# --- crowded stages and a join storm --------------------------------------------------------
+class Group(Bots):
+    """A process of bench._stage_bots bots: a stage taking turns, probes, or a storm."""
+
+    def __init__(self, role: str, ws_url: str, tokens: list[str], files: dict, spread_s: float = 0.0) -> None:
+        from bench._stage_bots import group_process
+
+        context = mp.get_context("spawn")
+        self.pipe, child = context.Pipe()
+        self.process = context.Process(target=group_process, args=(role, ws_url, tokens, files, child, spread_s),
+                                       daemon=True)
+        self.process.start()
+
+
+def crowd_files(directory: Path) -> dict:
+    """Two sentences (no leading silence), a quiet room's packets, and a talker who never pauses."""
+    files: dict = {"speech": []}
+    for name, text in (("a", "We should talk about the river, and the bridge they want to build across it. "),
+                       ("b", "I think the town needs it, but the cost is more than anyone has said so far. ")):
+        wav, opus = directory / f"{name}.wav", directory / f"{name}.opus"
+        subprocess.run(["espeak-ng", "-w", str(wav), text * 2], check=True)
+        _opus(["-i", str(wav), "-af", "silenceremove=start_periods=1:start_threshold=-50dB"], opus)
+        files["speech"].append(str(opus))
+    for name, amplitude in (("quiet", 0.0003), ("loud", 0.05)):
+        _opus(["-f", "lavfi", "-i", f"anoisesrc=a={amplitude}:c=pink:r=48000:s=7", "-t", "10"], directory / f"{name}.opus")
+        files[name] = str(directory / f"{name}.opus")
+    return files
+
+
+def _opus(source: list[str], opus: Path) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *source, "-ar", "48000", "-ac", "1", "-c:a", "libopus",
+                    "-b:a", "32k", "-frame_duration", "20", str(opus)], check=True)
+
+
+def measure_stage(size: int, steps: list[int], seconds: float, files: dict, directory: Path) -> dict:
+    """S on a stage taking turns: CPU slope per listener between two audience sizes, switches, delivery."""
+    from bench import _stage_figures as figures
+    from live.bot_voices import opus_packets
+
+    server = RoomcastServer(directory / f"stage-{size}", free_port())
+    groups: list[Group] = []
+    try:
+        ws_url, *_ = server.room(0, max_stage=size)
+        stage = Group("stage", ws_url, server.tokens("s", size, "speaker"), files)
+        groups.append(stage)
+        stage.wait_joined(600)
+        probes = Group("probe", ws_url, server.tokens("probe", 3), files)
+        groups.append(probes)
+        probes.wait_joined()
+        stage.ask("turns")
+        points, added = [], 3
+        for step in steps:
+            tokens = server.tokens(f"l{step}-", step - added)
+            for index in range(LISTENER_PROCESSES):
+                groups.append(Group("listen", ws_url, tokens[index::LISTENER_PROCESSES], files))
+                groups[-1].wait_joined(600)
+            added = step
+            time.sleep(3)
+            cpu0, t0 = cpu_seconds(server.process.pid), time.monotonic()
+            time.sleep(seconds)
+            points.append({"listeners": step, "cpu_s_per_s": (cpu_seconds(server.process.pid) - cpu0) / (time.monotonic() - t0)})
+        finished_by = time.monotonic() - figures.TAIL_S  # an utterance still going would count as lost
+        utterances = [u for u in stage.ask("utterances") if u[2] + u[3] * 0.02 < finished_by]
+        arrivals = probes.ask("arrivals")
+        sentences = [opus_packets(path) for path in files["speech"]]
+        maps = figures.index_maps(sentences)
+        latencies = figures.switch_latencies_ms(utterances, arrivals, maps)
+        delivered = figures.delivery(utterances, arrivals, sentences, maps)
+        return {"stage": size, "points": points, "cpu_ms_per_listener_s": round(slope_ms(points), 3),
+                "utterances": len(utterances), "speaker_switch_p50_ms": round(statistics.median(latencies), 1),
+                "speaker_switch_p95_ms": round(figures.p95(latencies), 1), "delivery_min": round(min(delivered), 4)}
+    finally:
+        _stop_all(groups)
+        server.stop()
+
+
+def measure_storm(joiners: int, spread_s: float, files: dict, directory: Path) -> dict:
+    """One talker, three probes, then ``joiners`` arriving over ``spread_s``: the longest pause at a probe."""
+    from bench import _stage_figures as figures
+
+    server = RoomcastServer(directory / "storm", free_port())
+    groups: list[Bots | Group] = []
+    try:
+        ws_url, speaker_tokens, _, _ = server.room(0)
+        speaker = Bots("speaker", ws_url, speaker_tokens, Path(files["loud"]))
+        groups.append(speaker)
+        speaker.wait_joined()
+        probes = Group("probe", ws_url, server.tokens("probe", 3), files)
+        groups.append(probes)
+        probes.wait_joined()
+        tokens = server.tokens("crowd", joiners)
+        storm = [Group("storm", ws_url, tokens[i::LISTENER_PROCESSES], files, spread_s) for i in range(LISTENER_PROCESSES)]
+        groups += storm
+        for group in storm:
+            if not group.pipe.poll(120) or group.pipe.recv() != "ready":
+                raise TimeoutError("storm bots did not start")
+        time.sleep(3)
+        sent0, start = speaker.ask("count"), time.monotonic()
+        for group in storm:
+            group.pipe.send("go")
+        for group in storm:
+            group.wait_joined(spread_s + 300)
+        end = time.monotonic()
+        sent = speaker.ask("count") - sent0
+        admitted = [group.ask("admitted") for group in storm]
+        arrivals = probes.ask("arrivals")
+        heard = [sum(1 for slot in probe.values() for at, _ in slot if start <= at < end) for probe in arrivals]
+        return {"joiners": joiners, "spread_s": spread_s, "join_s": round(end - start, 1),
+                "admitted": sum(a["welcome"] for a in admitted), "webrtc": sum(a["webrtc"] for a in admitted),
+                "failed": {why: count for a in admitted for why, count in a.get("failed", {}).items()},
+                "max_gap_ms": round(max(figures.longest_gap_ms(probe, start, end) for probe in arrivals), 1),
+                "delivery_min": round(min(min(h / max(sent, 1), 1.0) for h in heard), 4)}
+    finally:
+        _stop_all(groups)
+        server.stop()
+
+
+def _stop_all(groups: list[Bots]) -> None:
+    for group in groups:
+        try:
+            group.stop()
+        except Exception:  # a group that stopped answering is killed
+            group.process.kill()
+
+
 def _heard(groups: list[Bots]) -> list[int]:
     return [count for group in groups for count in group.ask("count")]
 
@@ -236,6 +382,10 @@ def main() -> None:
     parser.add_argument("--listeners", default="1,10,50,100")
     parser.add_argument("--anchor-listeners", default="1,5,10,20")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--stages", default="12,50", help="stage sizes for the crowded-room figures")
+    parser.add_argument("--stage-listeners", default="20,60", help="the two audience sizes of each crowded room")
+    parser.add_argument("--storm", type=int, default=500, help="listeners in the join storm (0: none)")
+    parser.add_argument("--storm-spread", type=float, default=60.0, help="seconds over which they arrive")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="bench-sfu-"))
     try:
@@ -251,15 +401,28 @@ def main() -> None:
             if point["delivery_min"] < 0.9:
                 break  # collapsed: later points would only measure the collapse
             anchor.append(point)
+        files = crowd_files(directory)
+        stages = {}
+        for size in map(int, args.stages.split(",")):
+            stages[size] = measure_stage(size, list(map(int, args.stage_listeners.split(","))), args.seconds, files,
+                                         directory)
+            print(json.dumps({"stage": stages[size]}), flush=True)
+        storm = measure_storm(args.storm, args.storm_spread, files, directory) if args.storm else None
+        print(json.dumps({"storm": storm}), flush=True)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     joins = [p["join_to_audio_p50_s"] for p in ours if p["join_to_audio_p50_s"] is not None]  # per N, then the median
+    crowded_delivery = [point["delivery_min"] for point in [*stages.values(), *([storm] if storm else [])]]
     print(json.dumps({
+        **{f"cpu_ms_per_listener_s_{size}": point["cpu_ms_per_listener_s"] for size, point in stages.items()},
+        "speaker_switch_p95_ms": max((p["speaker_switch_p95_ms"] for p in stages.values()), default=None),
+        "join_storm_max_gap_ms": storm["max_gap_ms"] if storm else None,
+        "storm_admitted": storm["admitted"] if storm else None,
         "cpu_ms_per_listener_s": round(slope_ms(ours), 3),
         "anchor_cpu_ms_per_listener_s": round(slope_ms(anchor), 3) if slope_ms(anchor) is not None else None,
-        "delivery_min": round(min(p["delivery_min"] for p in ours), 4),
+        "delivery_min": round(min([p["delivery_min"] for p in ours] + crowded_delivery), 4),
         "join_to_audio_p50_s": round(statistics.median(joins), 3) if joins else None,
-        "points": ours, "anchor_points": anchor, "cpu_cores": os.cpu_count(),
+        "points": ours, "anchor_points": anchor, "stages": stages, "storm": storm, "cpu_cores": os.cpu_count(),
     }))
 
 

@@ -100,13 +100,15 @@ def person_in(state: dict, identity: str) -> dict:
 
 class Bot:
     def __init__(self, ws_url: str, token: str, *, voice: Callable[[], MediaStreamTrack] | None = None,
-                 keep_payloads: bool = False, slots: int = 1, listen: bool = True, audio_level: bool = True) -> None:
+                 keep_payloads: bool = False, slots: int = 1, listen: bool = True, audio_level: bool = True,
+                 local_address: str | None = None) -> None:
         self.ws_url, self.token = ws_url, token
         self.voice = voice  # makes the microphone track when the bot takes the stage
         self.keep_payloads = keep_payloads
         self.wanted_slots = slots if listen else 0
         self.listen = listen  # False: a speaker that hears nothing (benchmarks of receiving alone)
         self.audio_level = audio_level  # False: packets without RFC 6464 levels, as from some clients
+        self.local_address = local_address  # another loopback address: a crowd, not one client
         self.identity: str | None = None
         self.state: dict[str, Any] = {}  # the room as welcome gave it, with every change since applied
         self.bytes_received = 0
@@ -130,7 +132,8 @@ class Bot:
 
     # --- signaling ------------------------------------------------------------------------
     async def join(self) -> dict:
-        self._ws = await websockets.connect(self.ws_url, max_size=2**20)
+        local = {"local_addr": (self.local_address, 0)} if self.local_address else {}
+        self._ws = await websockets.connect(self.ws_url, max_size=2**20, **local)
         await self._ws.send(json.dumps({"type": "join", "v": VERSION, "token": self.token}))
         self._reader = asyncio.create_task(self._read())
         welcome = await self.expect("welcome")
