@@ -243,6 +243,24 @@ function showStatus(status) {
   badge.className = `badge ${status}`;
 }
 
+const COMPACT_STAGE = 12; // more on the stage (or in the audience) than this: the small cards
+const AUDIENCE_SHOWN = 48; // a crowd is a count: you, raised hands first, then the first few
+
+function audienceShown(audience) {
+  if (audience.length <= AUDIENCE_SHOWN) return audience;
+  const first = (p) => (p.identity === client.me ? 0 : p.hand_raised ? 1 : 2);
+  return [...audience].sort((a, b) => first(a) - first(b)).slice(0, AUDIENCE_SHOWN);
+}
+
+function moreListening(audience) {
+  const hidden = audience.length - AUDIENCE_SHOWN;
+  if (hidden <= 0) return [];
+  const item = document.createElement("li");
+  item.className = "more";
+  item.textContent = `and ${hidden.toLocaleString()} more listening`;
+  return [item];
+}
+
 function me() { return client.room.participants.find((p) => p.identity === client.me); }
 function moderates(person) { return person && (person.role === "host" || person.role === "moderator"); }
 
@@ -250,8 +268,14 @@ function render() {
   const room = client.room;
   if (!room) return;
   const self = me();
-  $("stage").replaceChildren(...room.participants.filter((p) => p.on_stage).map((p) => card(p, self)));
-  $("audience").replaceChildren(...room.participants.filter((p) => !p.on_stage).map((p) => card(p, self)));
+  const stage = room.participants.filter((p) => p.on_stage);
+  const audience = room.participants.filter((p) => !p.on_stage);
+  $("stage").classList.toggle("compact", stage.length > COMPACT_STAGE);
+  $("audience").classList.toggle("compact", audience.length > COMPACT_STAGE);
+  $("stage").replaceChildren(...stage.map((p) => card(p, self)));
+  $("stage-count").textContent = stage.length > 1 ? `(${stage.length})` : "";
+  $("audience-count").textContent = audience.length > 1 ? `(${audience.length.toLocaleString()})` : "";
+  $("audience").replaceChildren(...audienceShown(audience).map((p) => card(p, self)), ...moreListening(audience));
   const byId = Object.fromEntries(room.participants.map((p) => [p.identity, p]));
   $("hands-panel").hidden = !moderates(self) || room.hands.length === 0;
   $("hands").replaceChildren(...room.hands.map((id) => {
