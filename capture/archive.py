@@ -242,10 +242,10 @@ def follow(room_id: int) -> None:
     """Start live transcription with the room's first segment (see transcripts.tasks.follow_room)."""
     if room_id in _followed or not get_settings().live_transcription:
         return
-    from roomcast.celery_app import celery_app
+    from roomcast.pipeline import start_live_transcription
 
     _followed.add(room_id)
-    celery_app.send_task("transcripts.follow_room", args=[room_id])
+    start_live_transcription(room_id)
 
 
 def finish_track(track_id: Future[int], duration_s: float, size: int, start_s: float) -> None:

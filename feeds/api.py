@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds import episodes as episode_actions
-from roomcast import search_sync
 from roomcast.access import require_listener
 from feeds.episodes import EpisodeView, episode_view
 from feeds.feed_tokens import create_feed_token, revoke_feed_token
@@ -91,16 +90,20 @@ def edit_episode(episode_id: RowId, body: EpisodeEdit, session: SessionDep, clai
 
 @router.post("/episodes/{episode_id}/publish", response_model=EpisodeView, tags=["episodes"])
 def publish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
+    from roomcast.pipeline import sync_search
+
     view = _creator_action(session, episode_id, claims, episode_actions.publish)
-    search_sync.request(episode_id)  # into search
+    sync_search(episode_id)  # into search
     return view
 
 
 @router.post("/episodes/{episode_id}/unpublish", response_model=EpisodeView, tags=["episodes"])
 def unpublish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     """The item leaves the feed and the pages; the archive and produced files stay."""
+    from roomcast.pipeline import sync_search
+
     view = _creator_action(session, episode_id, claims, episode_actions.unpublish)
-    search_sync.request(episode_id)  # out of search (hidden at once regardless)
+    sync_search(episode_id)  # out of search (hidden at once regardless)
     return view
 
 

@@ -7,13 +7,14 @@ The crosstalk decision (which track carries its own speaker when) gates both the
 are transcribed and the mix. Mastering decides the time map (cuts, shortened silences) that the transcript and the
 chapters are placed on.
 
-Tasks are referenced by name, so this module wires the domain packages without importing
-them. The database, not the broker, is the record of what must run, in both modes: when a step
-succeeds, :func:`advance` reads which steps are now ready and queues each one (its row first, so
-two callers never queue it twice). Nothing waits on the result backend, so a broker restart
-loses no stage; a message that was lost (a killed worker, a restarted broker) is sent again by
-the sweep (roomcast.sweep), and a step that already succeeded, or runs elsewhere, is skipped
-(see roomcast.runs).
+Tasks are referenced by name, so this module wires the domain packages without importing them,
+and it is the only place that names them: capture, feeds and the CLI call the functions here
+(:func:`dispatch`, :func:`start_live_transcription`, :func:`sync_search`). The database, not the
+broker, is the record of what must run, in both modes: when a step succeeds, :func:`advance`
+reads which steps are now ready and queues each one (its row first, so two callers never queue
+it twice). Nothing waits on the result backend, so a broker restart loses no stage; a message
+that was lost (a killed worker, a restarted broker) is sent again by the sweep (roomcast.sweep),
+and a step that already succeeded, or runs elsewhere, is skipped (see roomcast.runs).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from celery.signals import task_postrun
+from celery.signals import task_postrun, worker_ready
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from roomcast import search_sync
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, Room, RunStatus, Track, utcnow
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 TRANSCRIBE = "transcribe:"
 TRANSCRIBE_TRACK = "transcripts.transcribe_track"
+# Outside the canvas: live transcription's rounds, and bringing the index in step with an episode.
+FOLLOW_ROOM, SYNC_EPISODE, CATCH_UP = "transcripts.follow_room", "search.sync_episode", "search.catch_up"
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,8 @@ PIPELINE_TASKS = {s.task for s in plan(0, [0])}
 
 
 def step_count(track_count: int) -> int:
-    return track_count + 6  # crosstalk, one transcription per track, master, chapters, transcript, index, publish
+    """The steps of a run over this many tracks, as the canvas has them."""
+    return len(plan(0, list(range(track_count))))
 
 
 def step_for(room_id: int, name: str) -> Step:
@@ -116,6 +121,26 @@ def advance(room_id: int) -> list[str]:
 def dispatch(room_id: int) -> None:
     queued = advance(room_id)
     log.info("pipeline of room %s dispatched (%s)", room_id, ", ".join(queued) or "nothing ready")
+
+
+def start_live_transcription(room_id: int) -> None:
+    """Live transcription of a room that has just begun: its rounds go on while the room is live."""
+    celery_app.send_task(FOLLOW_ROOM, args=[room_id])
+
+
+def sync_search(episode_id: int) -> bool:
+    """Bring the episode's index entry in step (after a publish or unpublish): at most one task
+    waits per episode (roomcast.search_sync). True if one was queued now."""
+    if not search_sync.request(episode_id):
+        return False
+    celery_app.send_task(SYNC_EPISODE, args=[episode_id])
+    return True
+
+
+@worker_ready.connect
+def _catch_up_at_start(sender=None, **_kwargs) -> None:  # type: ignore[no-untyped-def]
+    """A worker starts: the index gains what it lacks (a lost directory, an upgrade, a lost sync)."""
+    celery_app.send_task(CATCH_UP)
 
 
 @task_postrun.connect

@@ -3,15 +3,14 @@
 Every change goes through ``sync``: it reads the episode from the database and makes the index
 agree (indexed if published, absent otherwise), so it is idempotent and any order of publish,
 unpublish and re-production ends right. The pipeline's ``index`` step, the publish and unpublish
-actions (through ``roomcast.search_sync``, one waiting task per episode) and a worker's start
-(``catch_up``) all call it.
+actions (through ``roomcast.pipeline.sync_search``, one waiting task per episode) and a worker's
+start (``catch_up``, sent by roomcast.pipeline) all call it.
 """
 
 from __future__ import annotations
 
 import logging
 
-from celery.signals import worker_ready
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
@@ -69,8 +68,3 @@ def catch_up() -> int:
         for episode_id in stale:
             sync(session, episode_id)
         return len(stale)
-
-
-@worker_ready.connect
-def _catch_up_at_start(sender, **kwargs) -> None:  # type: ignore[no-untyped-def]
-    celery_app.send_task("search.catch_up")

@@ -205,11 +205,11 @@ def _episode_action(episode_id: int, action) -> None:  # type: ignore[no-untyped
 
 
 def _sync_search(episode_id: int) -> None:
-    from roomcast import search_sync
+    from roomcast.pipeline import sync_search
 
     # Committed already: with the broker down this is deferred (roomcast.deferred), not an error;
     # with a sync of the episode already waiting, nothing is queued.
-    search_sync.request(episode_id)
+    sync_search(episode_id)
 
 
 @episode_app.command("publish")
