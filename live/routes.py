@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from live.join_tokens import clean_name, mint_guest_token
+from live.routing import redirect_to_room_node
 from live.rooms import cancel_room, host_link, join_link, open_room, schedule_room, uninvite_identity, update_room
 from roomcast.auth import CreatorClaims, require_creator_of, room_of_creator
 from roomcast.models import EpisodeStatus, Role, Room, RoomAccess, RoomStatus, Show
@@ -41,6 +42,8 @@ class RoomView(BaseModel):
     max_stage: int
     page_url: str
     host_link: str | None = Field(default=None, description="The host's personal join link.")
+    node: str | None = Field(default=None, description="The node (ROOMCAST_NODE) serving the room, once someone "
+                             "joined it; its page and live stream asked of another node redirect there.")
 
 
 class JoinRequest(BaseModel):
@@ -63,7 +66,7 @@ def room_view(room: Room, host_link: str | None = None) -> RoomView:
     return RoomView(id=room.id, guid=room.guid, title=room.title, status=room.status.value, access=room.access.value,
                     scheduled_at=room.scheduled_at, max_stage=room.max_stage or get_settings().max_stage,
                     page_url=f"{get_settings().public_base_url}/rooms/{room.id}",
-                    host_link=host_link)
+                    host_link=host_link, node=room.sfu_node)
 
 
 @router.post("/api/shows/{slug}/rooms", response_model=RoomView, status_code=201, tags=["rooms"])
@@ -89,6 +92,12 @@ class RoomEdit(BaseModel):
     description: Prose() | None = None
     start: datetime | None = Field(default=None, description="A scheduled room only.")
     access: RoomAccess | None = Field(default=None, description="A scheduled room only.")
+
+
+@router.get("/api/rooms/{room_id}", response_model=RoomView, tags=["rooms"])
+def get_room(room_id: RowId, session: SessionDep, claims: CreatorClaims) -> RoomView:
+    """The room as it stands: its status, and the node serving it while it is live."""
+    return room_view(room_of_creator(session, room_id, claims))
 
 
 @router.patch("/api/rooms/{room_id}", response_model=RoomView, tags=["rooms"])
@@ -149,6 +158,8 @@ def room_page(room_id: RowId, request: Request, session: SessionDep):
     room = session.get(Room, room_id)
     if room is None:
         raise HTTPException(404, f"no room {room_id}")
+    if (redirect := redirect_to_room_node(session, room, request)) is not None:
+        return redirect  # live on another node: the page, and so its socket, opens there
     # Private rooms and private shows: the page is a door that only a join link opens.
     hidden = room.show.private or room.access == RoomAccess.private
     episode = room.episode if room.episode and room.episode.status == EpisodeStatus.published else None

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from roomcast import __version__, http_errors, request_limits, site, token_hygiene
+from roomcast import __version__, http_errors, nodes, request_limits, site, token_hygiene
+from roomcast.node_header import NodeHeader
 from roomcast.packets import PacketTee
 from roomcast.overload import RETRY_AFTER_S, AdmissionLimit
 from roomcast.settings import get_settings
@@ -22,7 +23,7 @@ as it arrives, and each room becomes a mixed, mastered, transcribed and searchab
 
 def create_app() -> FastAPI:
     from capture.archive import RoomArchive
-    from capture.recovery import recover_interrupted_rooms
+    from capture.recovery import recover_interrupted_rooms, take_over_lost_rooms
     from capture.routes import router as archive_router
     from feeds.api import router as creator_router
     from feeds.routes import router as feeds_router
@@ -40,11 +41,13 @@ def create_app() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The database pool is sized against these threads (roomcast.db): say their number.
         anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().http_threads
-        recover_interrupted_rooms()  # rooms this process was serving when it died
-        remove_stale_streams()  # and the HLS files of their streams, which never ended
-        yield
-        await live_rooms.close_all()  # everyone hears that the room ended; peers close cleanly
-        await live_streams.close_all()  # HTTP listeners hear the stream end; HLS playlists get their end
+        # The node's name is held first (two nodes named alike are refused); dead nodes' rooms are taken over.
+        async with nodes.serving(take_over=take_over_lost_rooms, after_beat=live_rooms.end_taken_over):
+            recover_interrupted_rooms()  # rooms this process was serving when it died
+            remove_stale_streams()  # and the HLS files of their streams, which never ended
+            yield
+            await live_rooms.close_all()  # everyone hears that the room ended; peers close cleanly
+            await live_streams.close_all()  # HTTP listeners hear the stream end; HLS playlists get their end
 
     app = FastAPI(title="roomcast", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     # Every packet the SFU forwards from the stage is archived, and heard in the live mix.
@@ -65,6 +68,7 @@ def create_app() -> FastAPI:
     app.add_middleware(AdmissionLimit, max_pending=get_settings().max_pending_requests)
     request_limits.install(app)  # 413 past 1 MiB of body; a 422 quotes little of the input
     token_hygiene.install(app)  # tokens in URLs: redacted from the logs, never sent on in a Referer
+    app.add_middleware(NodeHeader, node=get_settings().node)  # X-Roomcast-Node: which node answered
 
     @app.exception_handler(PoolTimeout)
     async def database_busy(request: Request, error: PoolTimeout) -> JSONResponse:

@@ -22,11 +22,15 @@ def serve(
     """Run the web server (API, feeds, pages) and, in the embedded mode, its worker."""
     import uvicorn
 
-    from roomcast import embedded
+    from roomcast import embedded, nodes
     from roomcast.app import create_app
 
     settings = get_settings()
     migrate_database()
+    try:  # before anything starts: a second server under a name in use must not split its rooms
+        nodes.register(settings.node, settings.node_url)
+    except nodes.NodeNameInUse as error:
+        fail(str(error), code=1)
     worker = None
     # uvicorn re-raises the SIGTERM it handled once it has shut down; turned into SystemExit,
     # it lets the `finally` below stop the worker instead of killing this process outright.
