@@ -24,6 +24,7 @@ as it arrives, and each room becomes a mixed, mastered, transcribed and searchab
 def create_app() -> FastAPI:
     from capture.archive import RoomArchive
     from capture.recovery import recover_interrupted_rooms, take_over_lost_rooms
+    from capture.import_routes import router as import_router
     from capture.routes import router as archive_router
     from feeds.api import router as creator_router
     from feeds.routes import router as feeds_router
@@ -58,6 +59,7 @@ def create_app() -> FastAPI:
     app.include_router(signaling_router)
     app.include_router(stream_router)
     app.include_router(archive_router)
+    app.include_router(import_router)  # a creator's recording uploaded from elsewhere (roomcast import --server)
     app.include_router(transcripts_router)  # the room's transcript so far, the episode's
     app.include_router(search_router)
     app.include_router(health_router)  # /readyz: database, broker, media

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from roomcast.cli import remote
 from roomcast.cli.common import FINAL_STATUSES, app, command_session, episode_app, fail, stderr, text_option
 from roomcast.db import migrate, session_scope
 from roomcast.errors import UserError
@@ -29,8 +30,15 @@ def import_(
     wait: Annotated[bool, typer.Option(help="Return once the episode is produced.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="End with the episode as one JSON line.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 3600.0,
+    server: remote.Server = None,
+    token: remote.Token = None,
 ) -> None:
-    """Import a multitrack recording as a finished room and produce its episode."""
+    """Import a multitrack recording as a finished room and produce its episode (with --server:
+    the tracks are uploaded to that server)."""
+    if server:
+        _remote_import(remote.Remote(server, token), slug, title, track, description, marker or [], clip or [],
+                       off_record or [], wait, as_json, timeout)
+        return
     from capture.imports import (
         discard_archive,
         import_recording,
@@ -75,6 +83,23 @@ def import_(
         stderr.print(f"held for review: listen at {review} then `roomcast episode publish {episode_id}`", highlight=False, soft_wrap=True)
     if status == "failed":
         fail(f"the pipeline failed: {view['pipeline']['error'] if view['pipeline'] else 'unknown error'}", code=1)
+
+
+def _remote_import(server: remote.Remote, slug: str, title: str, tracks: list[str], description: str,
+                   markers: list[str], clips: list[str], off_record: list[str], wait: bool, as_json: bool,
+                   timeout: float) -> None:
+    imported = remote.import_recording(server, slug, title, tracks, description, markers, clips, off_record)
+    episode_id = imported["episode_id"]
+    stderr.print(f"imported {len(tracks)} tracks as room {imported['room_id']}; episode {episode_id} is being "
+                 "produced", highlight=False)
+    view = remote.wait_for(server, episode_id, timeout) if wait else remote.episode(server, episode_id)
+    view["room_id"] = imported["room_id"]
+    typer.echo(json.dumps(view) if as_json else f"episode {episode_id}: {view['status']}  {view['page_url']}")
+    if view["status"] == "review":
+        stderr.print(f"held for review: `roomcast episode publish {episode_id} --server ...` publishes it",
+                     highlight=False, soft_wrap=True)
+    if wait and view["status"] == "failed":
+        fail(f"the pipeline failed: {(view.get('pipeline') or {}).get('error') or 'unknown error'}", code=1)
 
 
 def _episode_json(episode_id: int) -> dict:
@@ -152,15 +177,20 @@ def _wait_for(episode_id: int, timeout: float) -> str:
 def status(
     episode: Annotated[int, typer.Argument(help="Episode id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the episode as one JSON line.")] = False,
+    server: remote.Server = None,
+    token: remote.Token = None,
 ) -> None:
     """Show an episode's status, links and pipeline progress."""
     from roomcast.models import Episode
 
-    migrate()
-    with session_scope() as session:
-        if session.get(Episode, episode) is None:
-            fail(f"no episode {episode}")
-    view = _episode_json(episode)
+    if server:
+        view = remote.episode(remote.Remote(server, token), episode)
+    else:
+        migrate()
+        with session_scope() as session:
+            if session.get(Episode, episode) is None:
+                fail(f"no episode {episode}")
+        view = _episode_json(episode)
     if as_json:
         typer.echo(json.dumps(view))
         return
@@ -173,7 +203,8 @@ def status(
         typer.echo(f"  warning: {warning}")
     if pipeline.get("error"):
         typer.echo(f"  error: {pipeline['error']}")
-    typer.echo(f"  room: {view['room_id']}  (`roomcast rerun {view['room_id']}` produces it again)")
+    if "room_id" in view:  # not over --server: rerunning is the servers' operator's
+        typer.echo(f"  room: {view['room_id']}  (`roomcast rerun {view['room_id']}` produces it again)")
     typer.echo(f"  page: {view['page_url']}")
 
 
@@ -204,6 +235,11 @@ def _episode_action(episode_id: int, action) -> None:  # type: ignore[no-untyped
     typer.echo(f"episode {episode_id}: {status}")
 
 
+def _remote_action(server: remote.Remote, episode_id: int, action: str) -> None:
+    view = server.call("POST", f"/api/episodes/{episode_id}/{action}")  # the server syncs search itself
+    typer.echo(f"episode {episode_id}: {view['status']}")
+
+
 def _sync_search(episode_id: int) -> None:
     from roomcast.pipeline import sync_search
 
@@ -213,19 +249,27 @@ def _sync_search(episode_id: int) -> None:
 
 
 @episode_app.command("publish")
-def episode_publish(episode: Annotated[int, typer.Argument(help="Episode id.")]) -> None:
+def episode_publish(episode: Annotated[int, typer.Argument(help="Episode id.")], server: remote.Server = None,
+                    token: remote.Token = None) -> None:
     """Publish an episode held for review (or unpublished)."""
     from feeds.episodes import publish
 
+    if server:
+        _remote_action(remote.Remote(server, token), episode, "publish")
+        return
     _episode_action(episode, publish)
     _sync_search(episode)
 
 
 @episode_app.command("unpublish")
-def episode_unpublish(episode: Annotated[int, typer.Argument(help="Episode id.")]) -> None:
+def episode_unpublish(episode: Annotated[int, typer.Argument(help="Episode id.")], server: remote.Server = None,
+                      token: remote.Token = None) -> None:
     """Take an episode out of the feed and pages; its archive stays."""
     from feeds.episodes import unpublish
 
+    if server:
+        _remote_action(remote.Remote(server, token), episode, "unpublish")
+        return
     _episode_action(episode, unpublish)
     _sync_search(episode)
 
