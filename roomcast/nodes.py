@@ -115,12 +115,16 @@ def _in_use(name: str, holder: str) -> str:
 def _home() -> str:
     """This data directory's id, made once: a process with the same id shares the name's lock file."""
     path = get_settings().resolved_data_dir / "node-home"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(path, "x") as handle:
-            handle.write(str(uuid.uuid4()))
-    except FileExistsError:
-        pass
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        aside = path.with_name(f".node-home.{uuid.uuid4().hex}")
+        aside.write_text(str(uuid.uuid4()))
+        try:
+            os.link(aside, path)  # appears whole; of two processes starting together, the first wins
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
     return path.read_text().strip()
 
 

@@ -39,6 +39,8 @@ def test_a_laptop_imports_follows_and_publishes_through_the_api(tmp_path: Path, 
             assert imported["status"] == "review", imported
             episode = imported["id"]
             assert creator.run_json("status", str(episode))["status"] == "review"
+            creator.run("episode", "edit", str(episode), "--title", "Early roses", check=True, timeout=60)
+            assert deployed.query("SELECT title FROM episodes WHERE id = %s", episode) == [("Early roses",)]
             published = creator.run("episode", "publish", str(episode), check=True, timeout=60)
             assert f"episode {episode}: published" in published.stdout
             assert deployed.episode_status(episode) == "published"
