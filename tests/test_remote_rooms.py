@@ -1,5 +1,5 @@
-"""`roomcast room open|schedule --server`: a creator opens a room from a machine of their own,
-through the server's API with a creator token (issue 20, item 11)."""
+"""`roomcast room open|schedule`, `token join` and `feed-token` with `--server`: a creator works
+from a machine of their own, through the server's API with a creator token (issue 20, item 11)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,16 @@ def test_a_laptop_opens_and_schedules_rooms_through_the_api(tmp_path: Path) -> N
         later = creator.run("room", "schedule", "talk", "--title", "Later", "--start", "2027-06-01T19:00:00+01:00",
                             check=True)
         assert "scheduled for 2027-06-01T18:00:00" in later.stdout, later.stdout
+        room_id = opened.stdout.split()[1]
+        link = creator.run("token", "join", room_id, "--identity", "bo@example.org", "--name", "Bo", "--role", "speaker",
+                           check=True).stdout.strip()
+        assert link.startswith(f"{server.base_url}/rooms/{room_id}#join="), link
+        feed = creator.run("feed-token", "create", "talk", "--label", "Bo", check=True).stdout
+        assert "/shows/talk/feed.xml?token=" in feed, feed
+        token_id = feed.split()[2]
+        assert "\tBo\tactive" in creator.run("feed-token", "list", "talk", check=True).stdout
+        creator.run("feed-token", "revoke", "talk", token_id, check=True)
+        assert "\tBo\trevoked" in creator.run("feed-token", "list", "talk", check=True).stdout
         refused = creator.run("room", "open", "other", "--title", "Not mine")  # the token is talk's
         assert refused.returncode == 2 and "403" in refused.stderr, refused.stderr
         assert not (tmp_path / "laptop" / "data").exists()
