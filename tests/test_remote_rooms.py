@@ -40,6 +40,11 @@ def test_a_laptop_opens_and_schedules_rooms_through_the_api(tmp_path: Path) -> N
         assert "\tBo\tactive" in creator.run("feed-token", "list", "talk", check=True).stdout
         creator.run("feed-token", "revoke", "talk", token_id, check=True)
         assert "\tBo\trevoked" in creator.run("feed-token", "list", "talk", check=True).stdout
+        creator.run("show", "update", "talk", "--title", "Talk, renamed", "--review", check=True)
+        shown = servers.run("show", "list", check=True).stdout
+        assert "Talk, renamed" in shown, shown
+        artwork = creator.run("show", "update", "talk", "--image", str(tmp_path / "art.png"))
+        assert artwork.returncode != 0 and "run them on a server" in artwork.stderr, artwork.stderr
         refused = creator.run("room", "open", "other", "--title", "Not mine")  # the token is talk's
         assert refused.returncode == 2 and "403" in refused.stderr, refused.stderr
         assert not (tmp_path / "laptop" / "data").exists()

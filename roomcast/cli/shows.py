@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from roomcast.cli.common import command_session, find_show, show_app, text_option
+from roomcast.cli import remote
+from roomcast.cli.common import command_session, fail, find_show, show_app, text_option
 from roomcast.db import migrate, session_scope
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
@@ -85,6 +87,8 @@ def show_update(
     outro: Annotated[Path | None, typer.Option(help="Audio crossfaded after every new episode (at most 2 min).")] = None,
     noise_suppression: Annotated[OnOff | None, typer.Option(
         help="Ask guests' browsers to suppress microphone noise (echo cancellation is always on).")] = None,
+    server: remote.Server = None,
+    token: remote.Token = None,
 ) -> None:
     """Change a show's settings; its feed follows at once."""
     from feeds.shows import apply_settings, set_artwork, set_jingle
@@ -93,6 +97,13 @@ def show_update(
                               owner_email, review, private)
     if noise_suppression is not None:
         settings.noise_suppression = noise_suppression == OnOff.on
+    if server:
+        if image or intro or outro:
+            fail("--image, --intro and --outro are files the API does not take yet: run them on a server")
+        changes = {name: value for name, value in asdict(settings).items() if value is not None}
+        remote.Remote(server, token).call("PATCH", f"/api/shows/{slug}", json=changes)  # a str enum is its value in JSON
+        typer.echo(f"updated show {slug}")
+        return
     with command_session() as session:
         show = find_show(session, slug)
         apply_settings(show, settings)
