@@ -42,7 +42,7 @@ FOLLOW_ROOM, SYNC_EPISODE, CATCH_UP = "transcripts.follow_room", "search.sync_ep
 
 @dataclass(frozen=True)
 class Step:
-    name: str  # the step's row, as the task names it in roomcast.runs.pipeline_step
+    name: str  # the step's row, as the task names it (roomcast.runs.room_step)
     task: str
     args: tuple[int, ...]
     after: tuple[str, ...]

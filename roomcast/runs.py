@@ -1,21 +1,23 @@
 """Pipeline-run bookkeeping that every task shares.
 
-A task wraps its work in :func:`pipeline_step`. The step's row is the step's lease: the task
-claims it (one atomic UPDATE: only a queued step, or a running one whose heartbeat stopped, can
-be claimed), keeps ``heartbeat_at`` fresh while it works, and records progress, warnings and the
-end. A redelivered or re-sent message finds the step claimed or done and does nothing, which is
-what makes duplicates harmless; the sweep (roomcast.sweep) re-sends a step whose heartbeat stopped.
+A task wraps its work in :func:`pipeline_step`, through the :func:`room_step` decorator. The
+step's row is the step's lease: the task claims it (one atomic UPDATE: only a queued step, or a
+running one whose heartbeat stopped, can be claimed), keeps ``heartbeat_at`` fresh while it
+works, and records progress, warnings and the end. A redelivered or re-sent message finds the
+step claimed or done and does nothing, which is what makes duplicates harmless; the sweep
+(roomcast.sweep) re-sends a step whose heartbeat stopped.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -179,6 +181,29 @@ def pipeline_step(room_id: int, name: str) -> Iterator[StepContext]:
         _close_step(context, RunStatus.failed)
         raise
     _close_step(context, RunStatus.succeeded)
+
+
+def room_step(name: str | Callable[..., str]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A task body run as one step of the room's run (see :func:`pipeline_step`), or not at all
+    when the step is done or runs elsewhere. ``name`` is the step's row, or a function of the
+    task's arguments for a step per track. The body gets the step first, then the task's
+    arguments (the room id first); the task keeps the arguments alone, as Celery checks them."""
+
+    def decorate(body: Callable[..., None]) -> Callable[..., None]:
+        def task(room_id: int, *args: int) -> None:
+            with pipeline_step(room_id, name(room_id, *args) if callable(name) else name) as step:
+                if not step.skipped:
+                    body(step, room_id, *args)
+
+        # Not functools.wraps: Celery would read the body's signature (step first) through
+        # __wrapped__. The task's own is the body's without the step, so Celery checks its calls.
+        task.__name__, task.__qualname__, task.__doc__ = body.__name__, body.__qualname__, body.__doc__
+        task.__module__ = body.__module__
+        parameters = list(inspect.signature(body).parameters.values())[1:]
+        task.__signature__ = inspect.signature(body).replace(parameters=parameters)  # type: ignore[attr-defined]
+        return task
+
+    return decorate
 
 
 def finish_run(room_id: int, status: RunStatus, error: str | None = None) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
 from roomcast.models import Episode, SearchSyncRequest
-from roomcast.runs import RoomTask, pipeline_step
+from roomcast.runs import RoomTask, StepContext, room_step
 from search.backend import INDEXABLE_SQL, INDEXABLE_STATUSES, backend_for
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,11 @@ def sync(session: Session, episode_id: int) -> int:
 
 
 @celery_app.task(name="search.index_episode", base=RoomTask)
-def index_episode(room_id: int) -> None:
-    with pipeline_step(room_id, "index") as step:
-        if step.skipped:
-            return
-        with session_scope() as session:
-            episode = session.scalars(select(Episode).where(Episode.room_id == room_id)).one()
-            sync(session, episode.id)
+@room_step("index")
+def index_episode(step: StepContext, room_id: int) -> None:
+    with session_scope() as session:
+        episode = session.scalars(select(Episode).where(Episode.room_id == room_id)).one()
+        sync(session, episode.id)
 
 
 @celery_app.task(name="search.sync_episode")

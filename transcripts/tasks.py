@@ -1,6 +1,6 @@
 """Transcription tasks: live rounds while a room runs, then the pipeline's crosstalk decision,
 each track finished, and the merged transcript. Each takes the room id first, keeps its state
-in the database and media store, and is safe to run again (see roomcast.runs.pipeline_step)."""
+in the database and media store, and is safe to run again (see roomcast.runs.room_step)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
 from roomcast.models import Episode, Room, RoomStatus, Track, TranscriptSegment
 from roomcast.own_speech import load_own_speech, save_own_speech
-from roomcast.runs import RoomTask, pipeline_step
+from roomcast.runs import RoomTask, StepContext, room_step
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 from roomcast.timemap import TimeMap
@@ -43,49 +43,45 @@ def room_vocabulary(room: Room) -> str | None:
 
 
 @celery_app.task(name="transcripts.decide_crosstalk", base=RoomTask)
-def decide_crosstalk(room_id: int) -> None:
+@room_step("crosstalk")
+def decide_crosstalk(step: StepContext, room_id: int) -> None:
     """When each track carries its own speaker (see transcripts.crosstalk), for transcription and the mix."""
-    with pipeline_step(room_id, "crosstalk") as step:
-        if step.skipped:
-            return
-        sources = track_sources(room_id)
-        levels = {}
-        for number, source in enumerate(sources):
-            try:
-                levels[source.track_id] = envelopes.extend(source.path, envelopes.envelope_key(room_id, source.track_id), final=True)
-            except Exception as error:  # noqa: BLE001 - an unreadable track is left whole; the others are decided
-                step.warn(f"{source.speaker}: no crosstalk decision ({error})")
-            step.progress((number + 1) / (len(sources) + 1))
-        decided = decide([TrackLevels(s.track_id, s.participant_id, s.offset_s, levels[s.track_id])
-                          for s in sources if s.track_id in levels])
-        save_own_speech(room_id, decided)
+    sources = track_sources(room_id)
+    levels = {}
+    for number, source in enumerate(sources):
+        try:
+            levels[source.track_id] = envelopes.extend(source.path, envelopes.envelope_key(room_id, source.track_id), final=True)
+        except Exception as error:  # noqa: BLE001 - an unreadable track is left whole; the others are decided
+            step.warn(f"{source.speaker}: no crosstalk decision ({error})")
+        step.progress((number + 1) / (len(sources) + 1))
+    decided = decide([TrackLevels(s.track_id, s.participant_id, s.offset_s, levels[s.track_id])
+                      for s in sources if s.track_id in levels])
+    save_own_speech(room_id, decided)
 
 
 @celery_app.task(name="transcripts.transcribe_track", base=RoomTask)
-def transcribe_track(room_id: int, track_id: int) -> None:
+@room_step(lambda room_id, track_id: f"transcribe:{track_id}")
+def transcribe_track(step: StepContext, room_id: int, track_id: int) -> None:
     """Finish the track's transcript: live rooms leave only what was said since the last round."""
-    with pipeline_step(room_id, f"transcribe:{track_id}") as step:
-        if step.skipped:
-            return
-        store = get_media_store()
-        with session_scope() as session:
-            track = session.get(Track, track_id)
-            speaker, path, duration = track.participant.display_name, store.path(track.media_key), track.duration_s
-            language = _episode_for(session, room_id).language
-            hotwords = room_vocabulary(track.room)
-        progress = load_progress(room_id, track_id)
-        own = load_own_speech(room_id).get(track_id)
-        progress = advance(path, progress, language, final=True, tails=live_tails, own=own, hotwords=hotwords,
-                           on_progress=lambda done_s: step.progress(min(1.0, done_s / max(duration, 1.0))))
-        for warning in progress.warnings:
-            step.warn(f"{speaker}: {warning}")
-        if not progress.utterances:
-            step.warn(f"{speaker}: no speech recognised")
-        key = f"rooms/{room_id}/transcripts/track-{track_id}.json"
-        store.write_text(key, json.dumps([u.to_dict() for u in progress.utterances], ensure_ascii=False))
-        with session_scope() as session:
-            session.get(Track, track_id).transcript_key = key
-        store.delete(progress_key(room_id, track_id))  # done with: a rerun transcribes afresh
+    store = get_media_store()
+    with session_scope() as session:
+        track = session.get(Track, track_id)
+        speaker, path, duration = track.participant.display_name, store.path(track.media_key), track.duration_s
+        language = _episode_for(session, room_id).language
+        hotwords = room_vocabulary(track.room)
+    progress = load_progress(room_id, track_id)
+    own = load_own_speech(room_id).get(track_id)
+    progress = advance(path, progress, language, final=True, tails=live_tails, own=own, hotwords=hotwords,
+                       on_progress=lambda done_s: step.progress(min(1.0, done_s / max(duration, 1.0))))
+    for warning in progress.warnings:
+        step.warn(f"{speaker}: {warning}")
+    if not progress.utterances:
+        step.warn(f"{speaker}: no speech recognised")
+    key = f"rooms/{room_id}/transcripts/track-{track_id}.json"
+    store.write_text(key, json.dumps([u.to_dict() for u in progress.utterances], ensure_ascii=False))
+    with session_scope() as session:
+        session.get(Track, track_id).transcript_key = key
+    store.delete(progress_key(room_id, track_id))  # done with: a rerun transcribes afresh
 
 
 @celery_app.task(name="transcripts.follow_room")
@@ -120,38 +116,36 @@ def follow_room(room_id: int) -> None:
 
 
 @celery_app.task(name="transcripts.build_transcript", base=RoomTask)
-def build_transcript(room_id: int) -> None:
-    with pipeline_step(room_id, "transcript") as step:
-        if step.skipped:
-            return
-        store = get_media_store()
-        sources = track_sources(room_id)
-        heard = []
-        for source in sources:
-            if source.transcript_key is None:
-                raise RuntimeError(f"track {source.track_id} has not been transcribed")
-            utterances = [Utterance.from_dict(d) for d in json.loads(store.read_text(source.transcript_key))]
-            heard.append((source.track_id, source.offset_s, utterances))
-        per_speaker = [(source.speaker, source.participant_id, source.offset_s, utterances)
-                       for source, utterances in zip(sources, attributed(room_id, heard))]
-        with session_scope() as session:
-            episode = _episode_for(session, room_id)
-            time_map = TimeMap.from_json(episode.time_map)
-            lines = merge(per_speaker)
-            if time_map is not None:
-                lines = onto_episode(lines, time_map)
-            session.execute(delete(TranscriptSegment).where(TranscriptSegment.episode_id == episode.id))
-            session.add_all(
-                TranscriptSegment(
-                    episode_id=episode.id, participant_id=line.participant_id, speaker=line.speaker,
-                    start_s=line.start, end_s=line.end, text=line.text, language=episode.language, words=line.words,
-                )
-                for line in lines
+@room_step("transcript")
+def build_transcript(step: StepContext, room_id: int) -> None:
+    store = get_media_store()
+    sources = track_sources(room_id)
+    heard = []
+    for source in sources:
+        if source.transcript_key is None:
+            raise RuntimeError(f"track {source.track_id} has not been transcribed")
+        utterances = [Utterance.from_dict(d) for d in json.loads(store.read_text(source.transcript_key))]
+        heard.append((source.track_id, source.offset_s, utterances))
+    per_speaker = [(source.speaker, source.participant_id, source.offset_s, utterances)
+                   for source, utterances in zip(sources, attributed(room_id, heard))]
+    with session_scope() as session:
+        episode = _episode_for(session, room_id)
+        time_map = TimeMap.from_json(episode.time_map)
+        lines = merge(per_speaker)
+        if time_map is not None:
+            lines = onto_episode(lines, time_map)
+        session.execute(delete(TranscriptSegment).where(TranscriptSegment.episode_id == episode.id))
+        session.add_all(
+            TranscriptSegment(
+                episode_id=episode.id, participant_id=line.participant_id, speaker=line.speaker,
+                start_s=line.start, end_s=line.end, text=line.text, language=episode.language, words=line.words,
             )
-            keys = {}
-            for extension, text in rendered(lines).items():
-                keys[extension] = f"episodes/{episode.id}/transcript.{extension}"
-                store.write_text(keys[extension], text)
-            episode.transcript_keys = keys
-        if not lines:
-            step.warn("the transcript is empty: nobody's speech was recognised")
+            for line in lines
+        )
+        keys = {}
+        for extension, text in rendered(lines).items():
+            keys[extension] = f"episodes/{episode.id}/transcript.{extension}"
+            store.write_text(keys[extension], text)
+        episode.transcript_keys = keys
+    if not lines:
+        step.warn("the transcript is empty: nobody's speech was recognised")
