@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from roomcast import __version__, http_errors, nodes, request_limits, site, token_hygiene
+from roomcast import __version__, heap, http_errors, nodes, request_limits, site, token_hygiene
 from roomcast.node_header import NodeHeader
 from roomcast.packets import PacketTee
 from roomcast.overload import RETRY_AFTER_S, AdmissionLimit
@@ -46,6 +46,7 @@ def create_app() -> FastAPI:
         async with nodes.serving(take_over=take_over_lost_rooms, after_beat=live_rooms.end_taken_over):
             recover_interrupted_rooms()  # rooms this process was serving when it died
             remove_stale_streams()  # and the HLS files of their streams, which never ended
+            heap.settle()  # start-up's objects out of the garbage collector's way (roomcast.heap)
             yield
             await live_rooms.close_all()  # everyone hears that the room ended; peers close cleanly
             await live_streams.close_all()  # HTTP listeners hear the stream end; HLS playlists get their end
