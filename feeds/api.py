@@ -90,21 +90,13 @@ def edit_episode(episode_id: RowId, body: EpisodeEdit, session: SessionDep, clai
 
 @router.post("/episodes/{episode_id}/publish", response_model=EpisodeView, tags=["episodes"])
 def publish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
-    from roomcast.pipeline import sync_search
-
-    view = _creator_action(session, episode_id, claims, episode_actions.publish)
-    sync_search(episode_id)  # into search
-    return view
+    return _creator_action(session, episode_id, claims, lambda e: episode_actions.set_published(e, True))
 
 
 @router.post("/episodes/{episode_id}/unpublish", response_model=EpisodeView, tags=["episodes"])
 def unpublish_episode(episode_id: RowId, session: SessionDep, claims: CreatorClaims) -> EpisodeView:
     """The item leaves the feed and the pages; the archive and produced files stay."""
-    from roomcast.pipeline import sync_search
-
-    view = _creator_action(session, episode_id, claims, episode_actions.unpublish)
-    sync_search(episode_id)  # out of search (hidden at once regardless)
-    return view
+    return _creator_action(session, episode_id, claims, lambda e: episode_actions.set_published(e, False))
 
 
 # --- shows ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy.orm import object_session
 
 from feeds.rss import feed_url
 from roomcast.errors import Conflict, UserError
@@ -130,6 +131,17 @@ def unpublish(episode: Episode) -> None:
         raise Conflict(f"episode {episode.id} is {episode.status.value}, not published")
     episode.status = EpisodeStatus.unpublished
     episode.show.touch_feed()
+
+
+def set_published(episode: Episode, published: bool) -> None:
+    """Publish or unpublish, for the API and the CLI alike: committed, then search is brought in
+    step (its task reads the episode from the database; hidden at once regardless). With the
+    broker down the sync is deferred (roomcast.deferred), never an error for a committed change."""
+    from roomcast.pipeline import sync_search  # not at import: it builds the Celery app
+
+    (publish if published else unpublish)(episode)
+    object_session(episode).commit()
+    sync_search(episode.id)
 
 
 def edit(episode: Episode, title: str | None = None, description: str | None = None) -> None:

@@ -240,38 +240,28 @@ def _remote_action(server: remote.Remote, episode_id: int, action: str) -> None:
     typer.echo(f"episode {episode_id}: {view['status']}")
 
 
-def _sync_search(episode_id: int) -> None:
-    from roomcast.pipeline import sync_search
-
-    # Committed already: with the broker down this is deferred (roomcast.deferred), not an error;
-    # with a sync of the episode already waiting, nothing is queued.
-    sync_search(episode_id)
-
-
 @episode_app.command("publish")
 def episode_publish(episode: Annotated[int, typer.Argument(help="Episode id.")], server: remote.Server = None,
                     token: remote.Token = None) -> None:
     """Publish an episode held for review (or unpublished)."""
-    from feeds.episodes import publish
+    from feeds.episodes import set_published
 
     if server:
         _remote_action(remote.Remote(server, token), episode, "publish")
         return
-    _episode_action(episode, publish)
-    _sync_search(episode)
+    _episode_action(episode, lambda e: set_published(e, True))
 
 
 @episode_app.command("unpublish")
 def episode_unpublish(episode: Annotated[int, typer.Argument(help="Episode id.")], server: remote.Server = None,
                       token: remote.Token = None) -> None:
     """Take an episode out of the feed and pages; its archive stays."""
-    from feeds.episodes import unpublish
+    from feeds.episodes import set_published
 
     if server:
         _remote_action(remote.Remote(server, token), episode, "unpublish")
         return
-    _episode_action(episode, unpublish)
-    _sync_search(episode)
+    _episode_action(episode, lambda e: set_published(e, False))
 
 
 @episode_app.command("edit")
