@@ -72,6 +72,7 @@ const handlers = {
   invited(message) { askConsent(message.by_name); },
   error(message) {
     if (message.code === "webrtc_full") { leaveMedia(); listenToStream(); return; }
+    if (message.code === "elsewhere" && goToNode(message.node_url)) return;
     if (message.ref === "join") { notice(message.message); $("door").hidden = !canBeGuest(); }
     else notice(message.message);
   },
@@ -92,6 +93,16 @@ function withPeople(room, identity, card) {
   const people = room.participants.filter((p) => p.identity !== identity).concat(card ? [card] : []);
   people.sort((a, b) => (RANK[b.role] - RANK[a.role]) || (b.on_stage - a.on_stage) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
   return { ...room, participants: people };
+}
+
+function goToNode(nodeUrl) {
+  // Another server serves this room: open the page there, join token (in the fragment) and all.
+  if (!nodeUrl) return false;
+  const target = new URL(location.pathname + location.hash, nodeUrl);
+  if (target.origin === location.origin) return false; // no loop between two pages of one server
+  notice("This room is served by another server: taking you there…");
+  location.replace(target.href);
+  return true;
 }
 
 function receive(message) {
