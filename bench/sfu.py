@@ -1,7 +1,7 @@
 """The SFU's CPU cost per listener, beside aiortc's default MediaRelay path; crowded stages; a join storm.
 
     python -m bench.sfu [--listeners 1,10,50,100] [--anchor-listeners 1,5,10,20] [--seconds 10]
-                        [--stages 12,50] [--stage-listeners 20,60] [--storm 500] [--storm-spread 60]
+                        [--stages 12,50] [--stage-listeners 20,60,100] [--storm 500] [--storm-spread 60]
 
 For each N, a room on a fresh ``roomcast serve`` gets one speaker and N listeners, all aiortc
 bots in processes of their own (the speaker sends a looped Ogg/Opus file's packets, so it
@@ -14,8 +14,8 @@ per listener) and stops at the N where it collapses (delivery under 90 %).
 
 Crowded stages (bench._stage_bots): for each stage size S, S bots on the stage take turns
 as people do (one at a time, every fifth turn two at once; the others send a quiet room's
-packets), and listeners are added in two steps; the CPU slope between the steps is the cost per
-listener with S on the stage (``cpu_ms_per_listener_s_S``). Three probe listeners time what they
+packets), and listeners are added in steps (20, 60, 100); a straight line through the CPU at
+each step is the cost per listener with S on the stage (``cpu_ms_per_listener_s_S``). Three probe listeners time what they
 receive: from a bot's first packet of an utterance to its arrival (``speaker_switch_p95_ms``) and
 the share of the packets that must be forwarded (audible, from the onset that claims a slot)
 that arrived. The join storm: one speaker talking without pause (loud pink noise), three probes,
@@ -383,7 +383,7 @@ def main() -> None:
     parser.add_argument("--anchor-listeners", default="1,5,10,20")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--stages", default="12,50", help="stage sizes for the crowded-room figures")
-    parser.add_argument("--stage-listeners", default="20,60", help="the two audience sizes of each crowded room")
+    parser.add_argument("--stage-listeners", default="20,60,100", help="audience sizes of each crowded room (fitted)")
     parser.add_argument("--storm", type=int, default=500, help="listeners in the join storm (0: none)")
     parser.add_argument("--storm-spread", type=float, default=60.0, help="seconds over which they arrive")
     args = parser.parse_args()
