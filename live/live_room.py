@@ -189,8 +189,8 @@ class LiveRoom:
     # --- media ----------------------------------------------------------------------------
     def _on_packet(self, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
         member = self.stage.members.get(identity)
-        if member is None or not member.publishes:
-            return
+        if member is None or not member.publishes or self.stage.ended:
+            return  # after the end nothing is forwarded or archived: a late packet would open an empty segment
         self.forwarding.forward(identity, packet, time.monotonic(), ntp_now())
         self.sink.write(self.id, identity, packet, self.elapsed_s())  # every packet: the archive is whole
 

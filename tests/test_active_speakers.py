@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import av
+import httpx
 import pytest
 
 from live.bot import Bot
@@ -137,18 +138,32 @@ def test_a_listener_hears_exactly_who_speaks_and_everyone_is_archived(live: Live
             assert first is not None and first <= first_loud_index(talkers[name]) + 3, \
                 f"{name}'s sentence was cut: first heard packet {first}"
     # everyone is archived in full, though the listener only ever heard five of them
-    with live.server.client() as client:
-        archive = client.get(f"/api/rooms/{room_id}/archive",
-                             headers={"Authorization": f"Bearer {live.creator}"}).json()
-        seconds: dict[str, float] = {}
-        for segment in archive["segments"]:
-            data = client.get(segment["download"], headers={"Authorization": f"Bearer {live.creator}"}).content
-            seconds[segment["identity"]] = seconds.get(segment["identity"], 0.0) + decoded_seconds(data)
+    seconds = archived_seconds(live, room_id)
     sent = {name: talker.sent * 0.02 for name, talker in talkers.items()}
     assert len(seconds) == 12
     for identity, archived in seconds.items():
         name = "ann" if identity.startswith("host") else identity
         assert archived >= sent[name] - 1.5, f"{identity}: {archived:.1f} s archived of {sent[name]:.1f} s sent"
+
+
+def archived_seconds(live: LiveServer, room_id: int, timeout: float = 20) -> dict[str, float]:
+    """Seconds archived per identity, once the room's last pages are written (its end closes them)."""
+    auth = {"Authorization": f"Bearer {live.creator}"}
+    deadline = time.monotonic() + timeout
+    with live.server.client() as client:
+        while True:
+            seconds: dict[str, float] = {}
+            archive = client.get(f"/api/rooms/{room_id}/archive", headers=auth).json()
+            try:
+                for segment in archive["segments"]:
+                    download = client.get(segment["download"], headers=auth)
+                    download.raise_for_status()
+                    seconds[segment["identity"]] = seconds.get(segment["identity"], 0.0) + decoded_seconds(download.content)
+                return seconds
+            except (httpx.HTTPStatusError, av.error.FFmpegError) as error:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the archive does not decode: {archive}") from error
+                time.sleep(0.5)
 
 
 def decoded_seconds(data: bytes) -> float:
