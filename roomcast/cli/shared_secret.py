@@ -17,7 +17,7 @@ import typer
 from roomcast.cli.common import app, fail
 from roomcast.settings import get_settings
 
-KEYLESS = {"migrate", "worker"}  # neither signs nor checks a token
+KEYLESS = {"migrate", "worker", "search"}  # none signs or checks a token (search: reindex only)
 
 
 def shares_database() -> bool:
