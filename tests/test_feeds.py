@@ -364,9 +364,10 @@ def test_search_page_shows_results_as_you_type_and_opens_the_episode_at_that_sec
             page.locator("input[name=speaker]").dispatch_event("change")
             moment.wait_for(timeout=10_000)
 
-            seconds = float(moment.get_attribute("href").split("#t=")[1])
+            fragment = moment.get_attribute("href").split("#t=")[1]  # "9" or "9.5": a media fragment's seconds
+            seconds = float(fragment)
             moment.click()
-            page.wait_for_url(f"**/episodes/{site.episode['id']}#t={seconds}")
+            page.wait_for_url(f"**/episodes/{site.episode['id']}#t={fragment}")
             page.wait_for_function(
                 f"(() => {{ const p = document.getElementById('player'); return !p.paused && p.currentTime >= {seconds} }})()",
                 timeout=20_000,
