@@ -49,12 +49,25 @@ def speaker_page(browser, link: str):  # noqa: ANN001, ANN201
     return page
 
 
-class HostBot:
-    """An aiortc host in its own thread and event loop, driven from the synchronous test."""
+class BotLoop:
+    """aiortc bots in a thread and event loop of their own, driven from the synchronous test."""
 
-    def __init__(self, live: LiveServer, room_id: int, token: str, voice: Path | None = None) -> None:
+    def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+    def call(self, coroutine, timeout: float = 30):  # noqa: ANN001, ANN201
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+class HostBot(BotLoop):
+    """An aiortc host, joined and connected."""
+
+    def __init__(self, live: LiveServer, room_id: int, token: str, voice: Path | None = None) -> None:
+        super().__init__()
         # With a voice (an Ogg/Opus file, looped), the host speaks once it takes the stage.
         self.bot = Bot(live.ws(room_id), token, voice=(lambda: OpusFile(str(voice), loop=True)) if voice else None)
         self.call(self._start())
@@ -64,9 +77,6 @@ class HostBot:
         await self.bot.negotiate()
         await self.bot.connected()
 
-    def call(self, coroutine, timeout: float = 30):  # noqa: ANN001, ANN201
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
     def send(self, kind: str, **fields) -> None:  # noqa: ANN003
         self.call(self.bot.send(kind, **fields))
 
@@ -75,7 +85,7 @@ class HostBot:
 
     def close(self) -> None:
         self.call(self.bot.close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.stop()
 
 
 def wait_for(predicate, timeout: float = 20, what: str = "condition"):  # noqa: ANN001, ANN201
@@ -170,14 +180,13 @@ def test_a_silent_speaker_is_not_heard_as_audio(live: LiveServer, tmp_path: Path
         listener_browser.close()
 
 
-class StageBots:
-    """aiortc stage members that stay quiet until told to speak, in a thread and loop of their own."""
+class StageBots(BotLoop):
+    """aiortc stage members that stay quiet until told to speak."""
 
     def __init__(self, live: LiveServer, room_id: int, tokens: list[str], talkers: list) -> None:  # noqa: ANN001
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        super().__init__()
         self.bots = [Bot(live.ws(room_id), token, voice=lambda t=talker: t) for token, talker in zip(tokens, talkers)]
-        self.call(self._start())
+        self.call(self._start(), timeout=60)
 
     async def _start(self) -> None:
         for bot in self.bots:
@@ -186,15 +195,12 @@ class StageBots:
             await bot.negotiate(publish=True)
             await bot.connected()
 
-    def call(self, coroutine, timeout: float = 60):  # noqa: ANN001, ANN201
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
     def close(self) -> None:
         async def close_all() -> None:
             await asyncio.gather(*(bot.close() for bot in self.bots))
 
         self.call(close_all())
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.stop()
 
 
 def test_a_browser_listener_hears_whoever_starts_talking_on_a_stage_larger_than_its_slots(
