@@ -26,7 +26,7 @@ OVERLAP_AFTER_S = 0.5
 JOIN_BATCH = 5
 
 
-def group_process(role: str, ws_url: str, tokens: list[str], files: dict, pipe, spread_s: float = 0.0) -> None:  # noqa: ANN001
+def group_process(role: str, ws_url: str, tokens: list[str], files: dict, spread_s: float, pipe) -> None:  # noqa: ANN001
     asyncio.run(_group(role, ws_url, tokens, files, pipe, spread_s))
 
 

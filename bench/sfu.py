@@ -64,7 +64,7 @@ def speech_file(directory: Path) -> Path:
 
 
 # --- bot processes ---------------------------------------------------------------------------
-def bot_process(role: str, ws_url: str, tokens: list[str], opus: str, pipe, batch: int) -> None:  # noqa: ANN001
+def bot_process(role: str, ws_url: str, tokens: list[str], opus: str, batch: int, pipe) -> None:  # noqa: ANN001
     """Runs bots until told to stop; answers "count" with packets sent or heard so far."""
     asyncio.run(_bots(role, ws_url, tokens, opus, pipe, batch))
 
@@ -104,10 +104,13 @@ async def _bots(role: str, ws_url: str, tokens: list[str], opus: str, pipe, batc
 
 class Bots:
     def __init__(self, role: str, ws_url: str, tokens: list[str], opus: Path, batch: int = 10) -> None:
+        self._spawn(bot_process, role, ws_url, tokens, str(opus), batch)
+
+    def _spawn(self, target, *args) -> None:  # noqa: ANN001, ANN002
+        """``target(*args, pipe)`` in a process of its own, answering on ``self.pipe``."""
         context = mp.get_context("spawn")
         self.pipe, child = context.Pipe()
-        self.process = context.Process(target=bot_process, args=(role, ws_url, tokens, str(opus), child, batch),
-                                       daemon=True)
+        self.process = context.Process(target=target, args=(*args, child), daemon=True)
         self.process.start()
 
     def ask(self, command: str, timeout: float = 120):  # noqa: ANN201
@@ -247,11 +250,7 @@ class Group(Bots):
     def __init__(self, role: str, ws_url: str, tokens: list[str], files: dict, spread_s: float = 0.0) -> None:
         from bench._stage_bots import group_process
 
-        context = mp.get_context("spawn")
-        self.pipe, child = context.Pipe()
-        self.process = context.Process(target=group_process, args=(role, ws_url, tokens, files, child, spread_s),
-                                       daemon=True)
-        self.process.start()
+        self._spawn(group_process, role, ws_url, tokens, files, spread_s)
 
 
 def crowd_files(directory: Path) -> dict:
