@@ -296,6 +296,18 @@ class LiveServer:
         return sqlite3.connect(self.roomcast.data_dir / "roomcast.sqlite3")
 
 
+async def host_on_stage(live: LiveServer, room_id: int, token: str, speech: Path):  # noqa: ANN201
+    """The room's host (a live.bot.Bot), connected and speaking ``speech`` on a loop from the stage."""
+    from live.bot import Bot, OpusFile
+
+    host = Bot(live.ws(room_id), token, voice=lambda: OpusFile(str(speech), loop=True))
+    await host.join()
+    await host.negotiate()
+    await host.connected()
+    await host.send("take_stage", consent=True)
+    return host
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
     data_dir = tmp_path_factory.mktemp("live") / "data"

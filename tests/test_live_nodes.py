@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 import websockets
 
-from live.bot import Bot, OpusFile
 from live.protocol import VERSION
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop
+from tests.conftest import LiveServer, Roomcast, free_port, host_on_stage, roomcast_env, start_server, stop
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -35,11 +34,7 @@ def test_a_second_node_leaves_a_live_room_to_the_node_that_serves_it(tmp_path: P
 
         async def scenario() -> None:
             nonlocal b
-            hank = Bot(a.ws(room_id), host_token, voice=lambda: OpusFile(str(opus_speech), loop=True))
-            await hank.join()
-            await hank.negotiate()
-            await hank.connected()
-            await hank.send("take_stage", consent=True)
+            hank = await host_on_stage(a, room_id, host_token, opus_speech)
             await asyncio.sleep(2)
             b = await asyncio.to_thread(node, data_dir, "b")  # starts up, recovering its own rooms only
             with a.db() as db:

@@ -17,9 +17,8 @@ import httpx
 import pytest
 import websockets
 
-from live.bot import Bot, OpusFile
 from live.protocol import VERSION
-from tests.conftest import LiveServer, Roomcast, free_port, start_server, stop, wait_until
+from tests.conftest import LiveServer, Roomcast, free_port, host_on_stage, start_server, stop, wait_until
 from tests.scaleout import MACHINE_REDIS, Deployment, deployment
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.timeout(420)]
@@ -100,11 +99,7 @@ def test_a_dead_nodes_live_room_is_taken_over_and_its_episode_published(tmp_path
 
 async def _speak_on_a_look_from_b_and_kill_a(a: LiveServer, b: LiveServer, room_id: int, host_token: str,
                                       speech: Path) -> None:
-    hank = Bot(a.ws(room_id), host_token, voice=lambda: OpusFile(str(speech), loop=True))
-    await hank.join()
-    await hank.negotiate()
-    await hank.connected()
-    await hank.send("take_stage", consent=True)
+    hank = await host_on_stage(a, room_id, host_token, speech)
     await asyncio.sleep(1)
     a_url = a.server.base_url
     async with httpx.AsyncClient(base_url=b.server.base_url, timeout=10) as client:
@@ -138,11 +133,7 @@ def test_a_node_frozen_past_its_lease_ends_the_room_it_lost(tmp_path: Path, opus
             room_id, host_token = a.open_room(title="Split")
 
             async def scenario() -> None:
-                hank = Bot(a.ws(room_id), host_token, voice=lambda: OpusFile(str(opus_speech), loop=True))
-                await hank.join()
-                await hank.negotiate()
-                await hank.connected()
-                await hank.send("take_stage", consent=True)
+                hank = await host_on_stage(a, room_id, host_token, opus_speech)
                 await asyncio.sleep(2)
                 a.server.process.send_signal(signal.SIGSTOP)
                 await asyncio.to_thread(wait_until, lambda: deployed.query(
