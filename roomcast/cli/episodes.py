@@ -244,24 +244,24 @@ def _remote_action(server: remote.Remote, episode_id: int, action: str) -> None:
 def episode_publish(episode: Annotated[int, typer.Argument(help="Episode id.")], server: remote.Server = None,
                     token: remote.Token = None) -> None:
     """Publish an episode held for review (or unpublished)."""
-    from feeds.episodes import set_published
-
-    if server:
-        _remote_action(remote.Remote(server, token), episode, "publish")
-        return
-    _episode_action(episode, lambda e: set_published(e, True))
+    _publish(episode, server, token, True)
 
 
 @episode_app.command("unpublish")
 def episode_unpublish(episode: Annotated[int, typer.Argument(help="Episode id.")], server: remote.Server = None,
                       token: remote.Token = None) -> None:
     """Take an episode out of the feed and pages; its archive stays."""
+    _publish(episode, server, token, False)
+
+
+def _publish(episode: int, server: str | None, token: str | None, published: bool) -> None:
+    """Through the server's API with --server, else on the database (feeds.episodes.set_published)."""
     from feeds.episodes import set_published
 
     if server:
-        _remote_action(remote.Remote(server, token), episode, "unpublish")
+        _remote_action(remote.Remote(server, token), episode, "publish" if published else "unpublish")
         return
-    _episode_action(episode, lambda e: set_published(e, False))
+    _episode_action(episode, lambda e: set_published(e, published))
 
 
 @episode_app.command("edit")
