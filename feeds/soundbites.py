@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from roomcast.events import EventKind
 from roomcast.models import Episode
 from roomcast.timemap import TimeMap
 
@@ -50,7 +51,7 @@ def soundbites(episode: Episode) -> list[Soundbite]:
     time_map = TimeMap.from_json(episode.time_map) or TimeMap.identity(episode.duration_s or 0.0)
     bites = []
     for event in sorted(episode.room.events, key=lambda e: e.at_s):
-        if event.kind != "clip" or not time_map.is_kept(event.at_s):
+        if event.kind != EventKind.clip or not time_map.is_kept(event.at_s):
             continue
         start = time_map.to_episode(event.at_s)
         end = time_map.to_episode(event.at_s + float(event.data.get("duration", 30)))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-MARKER, STAGE_JOIN = "marker", "stage_join"
+from roomcast.events import EventKind
+
 MIN_CHAPTER_S = 5.0  # closer markers are folded into the earlier one
 
 
@@ -21,7 +22,7 @@ class TimelineEvent:
 
 
 def chapters_from(events: list[TimelineEvent], duration_s: float) -> list[dict]:
-    markers = [e for e in events if e.kind == MARKER] or [e for e in events if e.kind == STAGE_JOIN]
+    markers = [e for e in events if e.kind == EventKind.marker] or [e for e in events if e.kind == EventKind.stage_join]
     chapters: list[dict] = []
     for event in sorted(markers, key=lambda e: e.at_s):
         start = min(max(0.0, event.at_s), duration_s)

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from postprod.chapters import MARKER, STAGE_JOIN, TimelineEvent, chapters_from, to_chapters_json
+from postprod.chapters import TimelineEvent, chapters_from, to_chapters_json
 from postprod.render import M4A, MP3, RenderOptions, TrackInput, render
 from postprod.tags import EpisodeTags, tag_m4a, tag_mp3
 from postprod.waveform import to_waveform_json, write_png
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
+from roomcast.events import EventKind
 from roomcast.models import Episode
 from roomcast.own_speech import load_own_speech
 from roomcast.runs import RoomTask, StepContext, room_step
@@ -97,7 +98,7 @@ def build_chapters(step: StepContext, room_id: int) -> None:
         events = [
             TimelineEvent(e.kind, time_map.to_episode(e.at_s),
                           str(e.data.get("title") or f"{names.get(e.participant_id, 'A speaker')} on stage"))
-            for e in room.events if e.kind in (MARKER, STAGE_JOIN) and time_map.is_kept(e.at_s)
+            for e in room.events if e.kind in (EventKind.marker, EventKind.stage_join) and time_map.is_kept(e.at_s)
         ]
         chapters = chapters_from(events, episode.duration_s or time_map.episode_duration)
         episode.chapters_key = None

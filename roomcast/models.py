@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from roomcast.events import EventKind
 from roomcast.instants import UTCDateTime
 
 
@@ -197,12 +198,13 @@ class Track(Base):
     participant: Mapped[Participant] = relationship(back_populates="tracks")
 
 
-# Room event kinds that post-production reads (capture writes them).
-OFF_RECORD_START, OFF_RECORD_END = "off_record_start", "off_record_end"
+# The old names, kept while live/ and capture/ move to roomcast.events.EventKind.
+OFF_RECORD_START, OFF_RECORD_END = EventKind.off_record_start, EventKind.off_record_end
 
 
 class RoomEvent(Base):
-    """The room's timeline: joins, stage moves, mutes, markers, off-the-record spans."""
+    """The room's timeline: joins, stage moves, mutes, markers, off-the-record spans. ``kind`` is
+    a ``roomcast.events.EventKind``; ``data`` its payload (``Marker``, ``Clip``)."""
 
     __tablename__ = "room_events"
 

@@ -9,11 +9,13 @@ live do not import each other.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiortc.rtp import RtpPacket
 
-RoomEvent = tuple[str, str, dict[str, Any]]  # (kind, who, details): the stage's events, as recorded
+from roomcast.events import Event
+
+RoomEvent = Event  # the old name, kept while capture/ and live/ move to roomcast.events.Event
 
 
 class PacketSink(Protocol):
@@ -27,7 +29,7 @@ class PacketSink(Protocol):
     def stop(self, room_id: int, identity: str) -> None:
         """The speaker's track ended for now (left the stage, muted, disconnected)."""
 
-    def room_events(self, room_id: int, at_s: float, events: list[RoomEvent]) -> None:
+    def room_events(self, room_id: int, at_s: float, events: list[Event]) -> None:
         """What just happened in the room (a join, a marker, off the record), ``at_s`` into it."""
 
     def room_ended(self, room_id: int) -> None:
@@ -49,7 +51,7 @@ class NoCapture:
     def stop(self, room_id: int, identity: str) -> None:
         pass
 
-    def room_events(self, room_id: int, at_s: float, events: list[RoomEvent]) -> None:
+    def room_events(self, room_id: int, at_s: float, events: list[Event]) -> None:
         pass
 
     def room_ended(self, room_id: int) -> None:
@@ -77,7 +79,7 @@ class PacketTee:
         for sink in self.sinks:
             sink.stop(room_id, identity)
 
-    def room_events(self, room_id: int, at_s: float, events: list[RoomEvent]) -> None:
+    def room_events(self, room_id: int, at_s: float, events: list[Event]) -> None:
         for sink in self.sinks:
             sink.room_events(room_id, at_s, events)
 

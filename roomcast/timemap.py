@@ -12,7 +12,7 @@ import bisect
 import math
 from dataclasses import dataclass, field
 
-from roomcast.models import OFF_RECORD_END, OFF_RECORD_START
+from roomcast.events import EventKind
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,9 @@ def off_record_spans(events: list[tuple[str, float]]) -> list[tuple[float, float
     spans: list[tuple[float, float]] = []
     opened = None
     for kind, at in sorted(events, key=lambda e: e[1]):
-        if kind == OFF_RECORD_START and opened is None:
+        if kind == EventKind.off_record_start and opened is None:
             opened = at
-        elif kind == OFF_RECORD_END and opened is not None:
+        elif kind == EventKind.off_record_end and opened is not None:
             spans.append((opened, at))
             opened = None
     if opened is not None:
