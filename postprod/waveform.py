@@ -19,7 +19,9 @@ def to_waveform_json(peaks: list[float], duration_s: float) -> str:
 def write_png(peaks: list[float], path: Path, width: int = 1200, height: int = 160) -> None:
     image = np.tile(BACKGROUND, (height, width, 1))
     if peaks:
-        columns = np.interp(np.arange(width) * len(peaks) / width, np.arange(len(peaks)), peaks)
+        # Peaks are 0-1; anything else (a NaN) would be cast to an arbitrary bar height.
+        values = np.clip(np.nan_to_num(np.asarray(peaks, dtype=np.float64)), 0.0, 1.0)
+        columns = np.interp(np.arange(width) * len(peaks) / width, np.arange(len(peaks)), values)
         half = np.maximum(1, (columns * (height / 2 - 2)).astype(int))
         rows = np.arange(height)[:, None]
         middle = height // 2

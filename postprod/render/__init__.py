@@ -77,6 +77,8 @@ def render(tracks: list[TrackInput], destination_stem: Path, options: RenderOpti
             audio = decode(track.path, work / f"track-{number}.raw")
             if audio.error:
                 warnings.append(f"{track.name}: the track breaks off after {audio.samples / RATE:.1f} s ({audio.error})")
+            if audio.not_finite:
+                warnings.append(f"{track.name}: {audio.not_finite} samples were not numbers; they are silence")
             decoded.append(audio)
         speakers = [speaker_gain(t.name, a.loudness_lufs) for t, a in zip(tracks, decoded)]
         warnings += [f"{s.name}: track is silent" for s in speakers if not math.isfinite(s.loudness_lufs)]

@@ -30,6 +30,7 @@ class DecodedAudio:
     loudness_lufs: float
     activity: np.ndarray  # RMS per 50 ms frame
     error: str | None = None
+    not_finite: int = 0  # samples the decoder gave as NaN or infinite, written as silence
 
     def read(self, start: int, count: int) -> np.ndarray:
         return read_raw(self.raw, self.samples, start, count)
@@ -68,13 +69,20 @@ def decode(path: Path, raw: Path) -> DecodedAudio:
     """Decode to 48 kHz mono float32 in ``raw``; a stream that breaks off keeps what came before."""
     meter = pyebur128.R128State(1, RATE, pyebur128.MeasurementMode.MODE_I)
     activity = _Activity()
-    samples, error, batch = 0, None, []
+    samples, not_finite, error, batch = 0, 0, None, []
     with open(raw, "wb") as out:
 
         def flush() -> None:
-            nonlocal samples
+            nonlocal samples, not_finite
             data = np.concatenate(batch) if len(batch) > 1 else batch[0]
             batch.clear()
+            finite = np.isfinite(data)
+            if not finite.all():
+                # A NaN from the decoder (a float file, a damaged stream) spread through the mix,
+                # the limiter and the waveform ("invalid value" warnings, a silent episode):
+                # it is silence here, once (issue 15, item 12).
+                not_finite += int(data.size - np.count_nonzero(finite))
+                data = np.where(finite, data, np.float32(0))
             out.write(data.tobytes())
             if np.abs(data).max() > UNMETERED_PEAK:
                 meter.add_frames(data, data.size)
@@ -93,7 +101,7 @@ def decode(path: Path, raw: Path) -> DecodedAudio:
             flush()
     loudness = pyebur128.get_loudness_global(meter) if samples >= RATE // 2 else -math.inf
     loudness = loudness if math.isfinite(loudness) and loudness > -70 else -math.inf
-    return DecodedAudio(raw, samples, loudness, activity.result(), error)
+    return DecodedAudio(raw, samples, loudness, activity.result(), error, not_finite)
 
 
 def samples_of(container) -> Iterator[np.ndarray]:  # type: ignore[no-untyped-def]
