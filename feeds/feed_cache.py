@@ -1,8 +1,9 @@
 """Rendered feeds, kept per process and re-rendered only when the show's feed changes.
 
-Every change a feed shows bumps ``shows.feed_version``. A cached feed is trusted for a
-second without asking the database, so a crowd of podcast apps revalidating costs what a
-static file costs; after that second one small query says whether it is still current.
+Every change a feed shows bumps ``shows.feed_version``. A cached feed is trusted for
+``ROOMCAST_FEED_TRUST_S`` (a second) without asking the database, so a crowd of podcast apps
+revalidating costs what a static file costs; after that one small query says whether it is
+still current.
 """
 
 from __future__ import annotations
@@ -23,9 +24,6 @@ from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 
-TRUST_S = 1.0
-
-
 @dataclass(frozen=True)
 class RenderedFeed:
     version: int
@@ -42,8 +40,9 @@ class FeedCache:
 
     # Keyed by the base URL too: with ROOMCAST_BASE_URL unset, links follow the address asked.
     def fresh(self, slug: str, token: str | None) -> RenderedFeed | None:
-        entry = self._entries.get((slug, token, get_settings().public_base_url))
-        if entry and time.monotonic() - entry[0] < TRUST_S:
+        settings = get_settings()
+        entry = self._entries.get((slug, token, settings.public_base_url))
+        if entry and time.monotonic() - entry[0] < settings.feed_trust_s:
             return entry[1]
         return None
 

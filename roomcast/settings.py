@@ -66,6 +66,9 @@ class Settings(BaseSettings):
                                          "address; beyond, 429 (a venue behind one NAT stays well under it).")
     stream_recheck_s: float = Field(default=15.0, gt=0, description="How often a private room's HTTP stream "
                                     "checks its listener's token again: a revoked link stops within this.")
+    feed_trust_s: float = Field(default=1.0, ge=0, description="A rendered feed is served this long without "
+                                "asking the database whether it changed (a crowd of podcast apps then costs what a "
+                                "static file costs); 0 asks every time.")
     node: str = Field(
         default="local", min_length=1, max_length=64,
         description="This server's name among several sharing a database: a live room is served, and after a "
