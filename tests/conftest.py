@@ -120,9 +120,22 @@ def conversation(tmp_path_factory: pytest.TempPathFactory) -> Conversation:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port for a server of the test's own, which no other socket of this machine is given meanwhile.
+
+    A port merely found free could go to the next bind(0) or outgoing connection (another xdist
+    worker's, a client of a server) before the server binds it. Connected once and closed here, it
+    waits in TIME_WAIT: for a minute the kernel gives it to neither, and a server that binds with
+    SO_REUSEADDR (uvicorn, redis-server) takes it at once (the listener's flag is inherited by the
+    connection left waiting, which lets it)."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)):
+            accepted, _ = listener.accept()
+            accepted.close()  # closed first: this side, bound to the port, is the one left waiting
+    return port
 
 
 @dataclass
