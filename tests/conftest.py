@@ -12,6 +12,7 @@ import sys
 import time
 import wave
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -309,37 +310,66 @@ class LiveServer:
         return sqlite3.connect(self.roomcast.data_dir / "roomcast.sqlite3")
 
 
+async def joined(live: LiveServer, room_id: int, token: str, **options):  # noqa: ANN003, ANN201
+    """A live.bot.Bot in the room: joined, its media negotiated, connected. ``options``: the Bot's
+    (``voice=`` a callable giving what it says, ...)."""
+    from live.bot import Bot
+
+    bot = Bot(live.ws(room_id), token, **options)
+    await bot.join()
+    await bot.negotiate()
+    await bot.connected()
+    return bot
+
+
 async def host_on_stage(live: LiveServer, room_id: int, token: str, speech: Path):  # noqa: ANN201
     """The room's host (a live.bot.Bot), connected and speaking ``speech`` on a loop from the stage."""
-    from live.bot import Bot, OpusFile
+    from live.bot import OpusFile
 
-    host = Bot(live.ws(room_id), token, voice=lambda: OpusFile(str(speech), loop=True))
-    await host.join()
-    await host.negotiate()
-    await host.connected()
+    host = await joined(live, room_id, token, voice=lambda: OpusFile(str(speech), loop=True))
     await host.send("take_stage", consent=True)
     return host
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
-    data_dir = tmp_path_factory.mktemp("live") / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_GRACE_S="2"),
-                        data_dir)
+@contextmanager
+def live_server(directory: Path, **env: str) -> Iterator[LiveServer]:
+    """`roomcast serve` on a data directory of its own under ``directory``, with the show "talk" and
+    its creator token; ``env``: this server's settings (ROOMCAST_...=value)."""
+    data_dir, port = directory / "data", free_port()
+    roomcast = Roomcast(roomcast_env(data_dir, port, **env), data_dir)
     roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
     creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
     server = start_server(roomcast, port)
-    yield LiveServer(server, roomcast, creator)
-    stop(server.process)
+    try:
+        yield LiveServer(server, roomcast, creator)
+    finally:
+        stop(server.process)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server shared by a module's tests: no worker, and an empty room ends after 2 s."""
+    with live_server(tmp_path_factory.mktemp("live"), ROOMCAST_EMBEDDED_WORKER="false",
+                     ROOMCAST_ROOM_GRACE_S="2") as server:
+        yield server
+
+
+def spoken_opus(directory: Path, name: str, text: str, voice: str | None = None, delay_ms: int = 0,
+                quiet_after_s: float = 0.0, whole_s: float | None = None) -> Path:
+    """espeak-ng saying ``text`` as a bot sends it (Ogg/Opus, mono, 48 kHz, 32 kb/s, 20 ms packets):
+    ``delay_ms`` of quiet before it; after it ``quiet_after_s`` of quiet, or quiet up to ``whole_s``
+    in all (two such loops, delayed differently, take turns instead of talking over each other)."""
+    wav, opus = directory / f"{name}.wav", directory / f"{name}.opus"
+    subprocess.run(["espeak-ng", *(["-v", voice] if voice else []), "-w", str(wav), text], check=True)
+    filters = ([f"adelay={delay_ms}"] if delay_ms else []) + (
+        [f"apad=whole_dur={whole_s}"] if whole_s else [f"apad=pad_dur={quiet_after_s}"] if quiet_after_s else [])
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), *(["-af", ",".join(filters)] if filters else []),
+                    "-ar", "48000", "-ac", "1", "-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20", str(opus)],
+                   check=True)
+    return opus
 
 
 @pytest.fixture(scope="module")
 def opus_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("opus")
-    wav, opus = directory / "speech.wav", directory / "speech.opus"
-    subprocess.run(["espeak-ng", "-w", str(wav), "Hello everyone, welcome to the room. "
-                    "Today we talk about rivers, mountains and the quick brown fox."], check=True)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
-                    "-b:a", "32k", "-frame_duration", "20", str(opus)], check=True)
-    return opus
+    return spoken_opus(tmp_path_factory.mktemp("opus"), "speech", "Hello everyone, welcome to the room. "
+                       "Today we talk about rivers, mountains and the quick brown fox.")
