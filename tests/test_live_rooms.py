@@ -18,21 +18,13 @@ import pytest
 import websockets
 
 from live.bot import Bot, OpusFile, person_in
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, joined
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(scenario())
-
-
-async def joined(live: LiveServer, room_id: int, token: str, **kwargs) -> Bot:  # noqa: ANN003
-    bot = Bot(live.ws(room_id), token, **kwargs)
-    await bot.join()
-    await bot.negotiate()
-    await bot.connected()
-    return bot
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:
