@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,41 +15,27 @@ import httpx
 import pytest
 
 from live.bot import Bot, OpusFile
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop, wait_until
+from tests.conftest import LiveServer, host_on_stage, joined, live_server, spoken_opus, wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
 
-def opus_of(directory: Path, name: str, text: str, voice: str, delay_ms: int) -> Path:
-    """A sentence in a 6 s loop, ``delay_ms`` in: two of them take turns instead of talking over each other."""
-    wav, opus = directory / f"{name}.wav", directory / f"{name}.opus"
-    subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-af", f"adelay={delay_ms},apad=whole_dur=6",
-                    "-ar", "48000", "-ac", "1", "-c:a", "libopus", "-b:a", "32k", str(opus)], check=True)
-    return opus
-
-
 @pytest.fixture(scope="module")
 def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two sentences, each in a 6 s loop, the guest's 3.2 s in: they take turns."""
     directory = tmp_path_factory.mktemp("voices")
     return {
-        "host": opus_of(directory, "host", "Tonight we talk about rivers and mountains.", "en-us", 0),
-        "guest": opus_of(directory, "guest", "The old volcano is quiet.", "en-us+f3", 3200),
+        "host": spoken_opus(directory, "host", "Tonight we talk about rivers and mountains.", "en-us", whole_s=6),
+        "guest": spoken_opus(directory, "guest", "The old volcano is quiet.", "en-us+f3", delay_ms=3200, whole_s=6),
     }
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
-    data_dir = tmp_path_factory.mktemp("live-stream") / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_GRACE_S="2",
-                                     ROOMCAST_LIVE_TRANSCRIPTION="false", ROOMCAST_STREAM_RECHECK_S="1",
-                                     ROOMCAST_MAX_STREAMS_PER_ADDRESS="3"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    process = start_server(roomcast, port)
-    yield LiveServer(process, roomcast, creator)
-    stop(process.process)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("live-stream"), ROOMCAST_EMBEDDED_WORKER="false",
+                     ROOMCAST_ROOM_GRACE_S="2", ROOMCAST_LIVE_TRANSCRIPTION="false", ROOMCAST_STREAM_RECHECK_S="1",
+                     ROOMCAST_MAX_STREAMS_PER_ADDRESS="3") as server:
+        yield server
 
 
 def heard(path: Path) -> str:
@@ -61,14 +47,10 @@ def heard(path: Path) -> str:
 async def speaking_room(server: LiveServer, voices: dict[str, Path], **room: str) -> tuple[int, Bot, Bot]:
     """A room with the host and a guest on its stage, each saying their sentence over and over."""
     room_id, host_token = server.open_room(title="Streamed", host_name="Hana", **room)
-    host = Bot(server.ws(room_id), host_token, voice=lambda: OpusFile(str(voices["host"]), loop=True))
-    guest = Bot(server.ws(room_id), server.token(room_id, "gil", role="speaker"),
-                voice=lambda: OpusFile(str(voices["guest"]), loop=True))
-    for bot in (host, guest):
-        await bot.join()
-        await bot.negotiate()
-        await bot.connected()
-        await bot.send("take_stage", consent=True)
+    host = await host_on_stage(server, room_id, host_token, voices["host"])
+    guest = await joined(server, room_id, server.token(room_id, "gil", role="speaker"),
+                         voice=lambda: OpusFile(str(voices["guest"]), loop=True))
+    await guest.send("take_stage", consent=True)
     return room_id, host, guest
 
 
@@ -228,12 +210,7 @@ def test_a_private_show_streams_to_its_subscriber_until_the_host_revokes_the_fee
     room = httpx.post(f"{base}/api/shows/hidden/rooms", json={"title": "Members only"}, headers=creator).json()
 
     async def scenario() -> dict:
-        host = Bot(server.ws(room["id"]), room["host_link"].split("#join=")[1],
-                   voice=lambda: OpusFile(str(voices["host"]), loop=True))
-        await host.join()
-        await host.negotiate()
-        await host.connected()
-        await host.send("take_stage", consent=True)
+        host = await host_on_stage(server, room["id"], room["host_link"].split("#join=")[1], voices["host"])
         feed = await asyncio.to_thread(wait_until, lambda: 'status="live"' in (f := httpx.get(grant["feed_url"]).text) and f,
                                        20, 0.5, "the private feed says live")
         enclosure = re.search(r'<enclosure url="([^"]+/listen[^"]*)"', feed).group(1).replace("&amp;", "&")
