@@ -7,48 +7,44 @@ A real server with its embedded worker, real aiortc speakers and the real Whispe
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from live.bot import Bot, OpusFile
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop, wait_until
+from live.bot import OpusFile
+from tests.conftest import LiveServer, joined, live_server, spoken_opus, wait_until
 
 pytestmark = pytest.mark.timeout(400)
 
 
-def opus_of(directory: Path, name: str, text: str, quiet_after_s: float) -> Path:
-    """espeak's speech, then quiet (a speaker who stays on stage), as Ogg/Opus."""
-    wav, opus = directory / f"{name}.wav", directory / f"{name}.opus"
-    subprocess.run(["espeak-ng", "-w", str(wav), text], check=True)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-af", f"apad=pad_dur={quiet_after_s}",
-                    "-ar", "48000", "-ac", "1", "-c:a", "libopus", "-b:a", "32k", str(opus)], check=True)
-    return opus
-
-
 @pytest.fixture(scope="module")
 def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each sentence, then quiet: a speaker who stays on the stage."""
     directory = tmp_path_factory.mktemp("voices")
     return {
-        "open": opus_of(directory, "open", "Welcome everyone. Tonight we talk about rivers and mountains.", 40),
-        "secret": opus_of(directory, "secret", "Between us, the zebra plans to climb the volcano.", 2),
+        "open": spoken_opus(directory, "open", "Welcome everyone. Tonight we talk about rivers and mountains.",
+                            quiet_after_s=40),
+        "secret": spoken_opus(directory, "secret", "Between us, the zebra plans to climb the volcano.", quiet_after_s=2),
+        "monologue": spoken_opus(directory, "monologue", MONOLOGUE, quiet_after_s=40),
     }
 
 
+# About 25 s of one speaker without a second's pause: one turn, which live transcription writes
+# only once it is over. Captions must not wait for that.
+MONOLOGUE = ("The lighthouse keeper climbed the stairs every evening. He lit the lamp and watched the ships "
+             "pass by the rocks. In winter the storms were loud and the sea was grey. Still he never missed a "
+             "single night in forty years. His daughter brought him bread and news from the village. She told "
+             "him about the market, the school and the new bridge over the river.")
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
-    data_dir = tmp_path_factory.mktemp("live-asr") / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_LIVE_TRANSCRIPTION="true",
-                                     ROOMCAST_LIVE_TRANSCRIPTION_EVERY_S="1"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    process = start_server(roomcast, port)
-    yield LiveServer(process, roomcast, creator)
-    stop(process.process)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("live-asr"), ROOMCAST_LIVE_TRANSCRIPTION="true",
+                     ROOMCAST_LIVE_TRANSCRIPTION_EVERY_S="1") as server:
+        yield server
 
 
 def transcript(server: LiveServer, room_id: int, **params: str) -> httpx.Response:
@@ -65,12 +61,8 @@ def test_the_transcript_grows_while_the_room_runs(server: LiveServer, voices: di
     seen_live: dict[str, str] = {}
 
     async def scenario() -> None:
-        hana = Bot(server.ws(room_id), host_token, voice=lambda: OpusFile(str(voices["open"])))
-        gil = Bot(server.ws(room_id), server.token(room_id, "gil"), voice=lambda: OpusFile(str(voices["secret"])))
-        for bot in (hana, gil):
-            await bot.join()
-            await bot.negotiate()
-            await bot.connected()
+        hana = await joined(server, room_id, host_token, voice=lambda: OpusFile(str(voices["open"])))
+        gil = await joined(server, room_id, server.token(room_id, "gil"), voice=lambda: OpusFile(str(voices["secret"])))
         await hana.send("take_stage", consent=True)
         # Hana has finished her sentence (about 4 s) and stays on stage, quiet: it shows up live.
         deadline = time.monotonic() + 90
@@ -122,11 +114,14 @@ def test_a_room_that_is_not_open_needs_a_token_for_its_transcript(server: LiveSe
     assert transcript(server, room_id, since="-1").status_code == 422
 
 
-def test_the_room_page_shows_live_captions(server: LiveServer, voices: dict[str, Path]) -> None:
+def test_the_room_page_captions_a_speaker_while_they_are_still_speaking(server: LiveServer, voices: dict[str, Path]) -> None:
+    """A listener reads what the host says seconds after it is said, provisionally (muted) while the
+    turn goes on, and the written line takes its place once live transcription has the whole turn."""
     from playwright.sync_api import expect, sync_playwright
 
     from tests.test_live_browser import HostBot, launch
 
+    speaking_s = 25.0  # espeak's monologue, in one turn
     room_id, host_token = server.open_room(title="Captioned", host_name="Hana")
     host = HostBot(server, room_id, host_token)
     try:
@@ -137,10 +132,18 @@ def test_the_room_page_shows_live_captions(server: LiveServer, voices: dict[str,
             listener.fill("#guest-name", "Lou")
             listener.click("#join")
             expect(listener.locator("#audience")).to_contain_text("Lou (you)")
-            host.bot.voice = lambda: OpusFile(str(voices["open"]))
+            host.bot.voice = lambda: OpusFile(str(voices["monologue"]))
+            began = time.monotonic()
             host.send("take_stage", consent=True)
-            expect(listener.locator("#captions")).to_contain_text("mountains", timeout=90_000)
-            expect(listener.locator("#captions li strong").first).to_have_text("Hana: ")
+            expect(listener.locator("#captions li.provisional")).to_contain_text("lighthouse", timeout=30_000)
+            captioned_s = time.monotonic() - began
+            print(f"first caption {captioned_s:.1f} s after the host began speaking")
+            assert captioned_s < speaking_s - 5, "captioned only once the turn was over"
+            expect(listener.locator("#captions li.provisional strong").first).to_have_text("Hana: ")
+            written = listener.locator("#captions li:not(.provisional)")
+            expect(written.first).to_contain_text("lighthouse", timeout=90_000)
+            expect(written.first.locator("strong")).to_have_text("Hana: ")
+            listener.screenshot(path=str(Path(server.roomcast.data_dir).parent / "captions.png"))
             host.send("end_room")
             browser.close()
     finally:
