@@ -3,39 +3,28 @@ still takes such a listener over WebRTC. Real Chromium, an aiortc host speaking.
 
 from __future__ import annotations
 
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop
+from tests.conftest import LiveServer, live_server, spoken_opus
 from tests.test_live_browser import HostBot, launch, microphone, speaker_page, wait_for  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server whose rooms have no WebRTC audience at all: every listener gets the stream."""
-    data_dir = tmp_path_factory.mktemp("full") / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_GRACE_S="2",
-                                     ROOMCAST_LIVE_TRANSCRIPTION="false", ROOMCAST_MAX_WEBRTC_LISTENERS="0"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    process = start_server(roomcast, port)
-    yield LiveServer(process, roomcast, creator)
-    stop(process.process)
+    with live_server(tmp_path_factory.mktemp("full"), ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_GRACE_S="2",
+                     ROOMCAST_LIVE_TRANSCRIPTION="false", ROOMCAST_MAX_WEBRTC_LISTENERS="0") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def host_voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("host-voice")
-    wav, opus = directory / "host.wav", directory / "host.opus"
-    subprocess.run(["espeak-ng", "-w", str(wav), "Welcome to the room, everyone."], check=True)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
-                    str(opus)], check=True)
-    return opus
+    return spoken_opus(tmp_path_factory.mktemp("host-voice"), "host", "Welcome to the room, everyone.")
 
 
 def test_a_listener_beyond_webrtc_hears_the_stream_and_is_still_invited_up(full: LiveServer, host_voice: Path,
