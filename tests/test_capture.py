@@ -10,7 +10,7 @@ import asyncio
 import random
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import av
@@ -19,7 +19,18 @@ import pytest
 
 from capture.ogg_opus import OggOpusWriter
 from live.bot import Bot, OpusFile
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop, write_wav
+from tests.conftest import (
+    LiveServer,
+    Roomcast,
+    free_port,
+    joined,
+    live_server,
+    roomcast_env,
+    spoken_opus,
+    start_server,
+    stop,
+    write_wav,
+)
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -55,16 +66,10 @@ def test_a_gap_in_the_packets_stays_a_gap(tmp_path: Path, opus_speech: Path) -> 
 
 
 @pytest.fixture(scope="module")
-def recording_server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+def recording_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server with its embedded worker: rooms end in published episodes."""
-    data_dir = tmp_path_factory.mktemp("capture") / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    server = start_server(roomcast, port)
-    yield LiveServer(server, roomcast, creator)
-    stop(server.process)
+    with live_server(tmp_path_factory.mktemp("capture")) as server:
+        yield server
 
 
 def lossy(bot: Bot, rate: float, burst_every: int = 150, burst: int = 8) -> None:
@@ -86,12 +91,7 @@ def lossy(bot: Bot, rate: float, burst_every: int = 150, burst: int = 8) -> None
 
 @pytest.fixture(scope="module")
 def secret_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("secret")
-    wav, opus = directory / "secret.wav", directory / "secret.opus"
-    subprocess.run(["espeak-ng", "-w", str(wav), "Between us: the zebra plans to climb the volcano."], check=True)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "1", "-c:a", "libopus",
-                    "-b:a", "32k", str(opus)], check=True)
-    return opus
+    return spoken_opus(tmp_path_factory.mktemp("secret"), "secret", "Between us: the zebra plans to climb the volcano.")
 
 
 def test_a_live_room_is_archived_and_published(recording_server: LiveServer, opus_speech: Path,
@@ -101,12 +101,8 @@ def test_a_live_room_is_archived_and_published(recording_server: LiveServer, opu
     hank_voice, gus_voice = OpusFile(str(opus_speech)), OpusFile(str(secret_speech))
 
     async def scenario() -> None:
-        hank = Bot(live.ws(room_id), host_token, voice=lambda: hank_voice)
-        gus = Bot(live.ws(room_id), live.token(room_id, "gus"), voice=lambda: gus_voice)
-        for bot in (hank, gus):
-            await bot.join()
-            await bot.negotiate()
-            await bot.connected()
+        hank = await joined(live, room_id, host_token, voice=lambda: hank_voice)
+        gus = await joined(live, room_id, live.token(room_id, "gus"), voice=lambda: gus_voice)
         assert hank.state["recording"] is True
         await hank.send("marker", title="Rivers and mountains")
         await hank.send("take_stage", consent=True)
@@ -166,10 +162,7 @@ def test_a_crash_loses_at_most_a_second(tmp_path: Path, opus_speech: Path) -> No
     voice = OpusFile(str(opus_speech), loop=True)
 
     async def speak_until_the_crash() -> float:
-        hank = Bot(live.ws(room_id), host_token, voice=lambda: voice)
-        await hank.join()
-        await hank.negotiate()
-        await hank.connected()
+        hank = await joined(live, room_id, host_token, voice=lambda: voice)
         await hank.send("take_stage", consent=True)
         await asyncio.sleep(8)
         assert (data_dir / "media" / "rooms" / str(room_id) / "live" / "live.m3u8").exists()  # its HLS stream
@@ -205,10 +198,7 @@ def test_the_creator_lists_downloads_and_deletes_the_archive(recording_server: L
     voice = OpusFile(str(opus_speech))
 
     async def scenario() -> None:
-        hank = Bot(live.ws(room_id), host_token, voice=lambda: voice)
-        await hank.join()
-        await hank.negotiate()
-        await hank.connected()
+        hank = await joined(live, room_id, host_token, voice=lambda: voice)
         await hank.send("take_stage", consent=True)
         await asyncio.sleep(2)
         with live.server.client() as client:  # not while the room is live
@@ -262,12 +252,8 @@ async def two_speakers(live: LiveServer, room_id: int, host_token: str, voices: 
                        meanwhile: Callable[[Bot, Bot], Awaitable[None]]) -> None:
     """The host ("host-talk") takes the stage, ``meanwhile`` runs (bringing "cam" up when it
     likes), then the host ends the room."""
-    hank = Bot(live.ws(room_id), host_token, voice=lambda: voices["host-talk"])
-    cam = Bot(live.ws(room_id), live.token(room_id, "cam", "speaker"), voice=lambda: voices["cam"])
-    for bot in (hank, cam):
-        await bot.join()
-        await bot.negotiate()
-        await bot.connected()
+    hank = await joined(live, room_id, host_token, voice=lambda: voices["host-talk"])
+    cam = await joined(live, room_id, live.token(room_id, "cam", "speaker"), voice=lambda: voices["cam"])
     await hank.send("take_stage", consent=True)
     await meanwhile(hank, cam)
     await hank.send("end_room")
@@ -356,72 +342,55 @@ def small_disk(tmp_path: Path):  # noqa: ANN201
 
 def test_a_full_disk_stops_recording_cleanly_and_the_room_goes_on(tmp_path: Path, small_disk: Path,
                                                                   opus_speech: Path) -> None:
-    data_dir, port = tmp_path / "data", free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_MEDIA_DIR=str(small_disk),
-                                     ROOMCAST_EMBEDDED_WORKER="false"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    live = LiveServer(start_server(roomcast, port), roomcast, creator)
-    room_id, host_token = live.open_room(title="Filling up")
+    with live_server(tmp_path, ROOMCAST_MEDIA_DIR=str(small_disk), ROOMCAST_EMBEDDED_WORKER="false") as live:
+        room_id, host_token = live.open_room(title="Filling up")
 
-    async def scenario() -> None:
-        hank = Bot(live.ws(room_id), host_token, voice=lambda: OpusFile(str(opus_speech), loop=True))
-        ear = Bot(live.ws(room_id), live.token(room_id, "ear"))
-        for bot in (hank, ear):
-            await bot.join()
-            await bot.negotiate()
-            await bot.connected()
-        await hank.send("take_stage", consent=True)
-        warning = await hank.expect("warning", timeout=60)
-        assert warning["code"] == "recording_stopped" and "space" in warning["message"].lower()
-        await hank.wait_state(lambda s: s["recording"] is False)
-        before = ear.packets_heard  # the room stays live: the stage is still heard
-        await asyncio.sleep(1.5)
-        assert ear.packets_heard - before > 50
-        await hank.send("ping")
-        await hank.expect("pong")
-        await hank.send("end_room")
-        await hank.expect("ended")
-        for bot in (hank, ear):
-            await bot.close()
+        async def scenario() -> None:
+            hank = await joined(live, room_id, host_token, voice=lambda: OpusFile(str(opus_speech), loop=True))
+            ear = await joined(live, room_id, live.token(room_id, "ear"))
+            await hank.send("take_stage", consent=True)
+            warning = await hank.expect("warning", timeout=60)
+            assert warning["code"] == "recording_stopped" and "space" in warning["message"].lower()
+            await hank.wait_state(lambda s: s["recording"] is False)
+            before = ear.packets_heard  # the room stays live: the stage is still heard
+            await asyncio.sleep(1.5)
+            assert ear.packets_heard - before > 50
+            await hank.send("ping")
+            await hank.expect("pong")
+            await hank.send("end_room")
+            await hank.expect("ended")
+            for bot in (hank, ear):
+                await bot.close()
 
-    try:
         asyncio.run(scenario())
         time.sleep(1)
         with live.db() as db:
             key, duration = db.execute("SELECT media_key, duration_s FROM tracks WHERE room_id=?", (room_id,)).fetchone()
         # what was written stays valid: it decodes, as long as the database says
         assert duration > 5 and abs(decoded_seconds(small_disk / key) - duration) <= 0.25
-    finally:
-        stop(live.server.process)
 
 
 def test_a_step_of_the_system_clock_moves_nothing_on_the_timeline(tmp_path: Path, click: Path) -> None:
     """NTP (or an operator) steps the server's wall clock ten minutes ahead mid-room: tracks
     stay aligned and events stay where they happened."""
-    data_dir, port, step = tmp_path / "data", free_port(), tmp_path / "clock-step"
+    step = tmp_path / "clock-step"
     step.write_text("0")
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false",
-                                     PYTHONPATH=str(Path(__file__).parent / "stepped_clock"),
-                                     ROOMCAST_TEST_CLOCK_STEP_FILE=str(step)), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    live = LiveServer(start_server(roomcast, port), roomcast, creator)
-    room_id, host_token = live.open_room(title="Stepped")
-    voices = {"host-talk": OpusFile(str(click)), "cam": OpusFile(str(click))}
-    marker_sent: list[float] = []
+    with live_server(tmp_path, ROOMCAST_EMBEDDED_WORKER="false", PYTHONPATH=str(Path(__file__).parent / "stepped_clock"),
+                     ROOMCAST_TEST_CLOCK_STEP_FILE=str(step)) as live:
+        room_id, host_token = live.open_room(title="Stepped")
+        voices = {"host-talk": OpusFile(str(click)), "cam": OpusFile(str(click))}
+        marker_sent: list[float] = []
 
-    async def meanwhile(hank: Bot, cam: Bot) -> None:
-        await asyncio.sleep(1.0)
-        step.write_text("600")
-        await asyncio.sleep(0.5)
-        await cam.send("take_stage", consent=True)
-        await asyncio.sleep(1.0)
-        marker_sent.append(time.monotonic() - voices["host-talk"]._started)
-        await hank.send("marker", title="After the step")
-        await asyncio.sleep(5)
+        async def meanwhile(hank: Bot, cam: Bot) -> None:
+            await asyncio.sleep(1.0)
+            step.write_text("600")
+            await asyncio.sleep(0.5)
+            await cam.send("take_stage", consent=True)
+            await asyncio.sleep(1.0)
+            marker_sent.append(time.monotonic() - voices["host-talk"]._started)
+            await hank.send("marker", title="After the step")
+            await asyncio.sleep(5)
 
-    try:
         asyncio.run(two_speakers(live, room_id, host_token, voices, meanwhile))
         time.sleep(1)
         segments = segments_of(live, room_id)
@@ -434,5 +403,3 @@ def test_a_step_of_the_system_clock_moves_nothing_on_the_timeline(tmp_path: Path
         # the host's first packet and the marker: as far apart on the timeline as they were sent
         hank_start = min(offset for identity, _, offset in segments if identity == "host-talk")
         assert abs((marker_at - hank_start) - marker_sent[0]) <= 0.5, (marker_at, hank_start, marker_sent)
-    finally:
-        stop(live.server.process)
