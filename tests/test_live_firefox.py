@@ -18,7 +18,7 @@ import pytest
 import websockets
 
 from live.bot import Bot, OpusFile
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, free_port, host_on_stage
 
 pytestmark = [pytest.mark.timeout(180),
               pytest.mark.skipif(shutil.which("firefox-esr") is None, reason="needs Debian's firefox-esr")]
@@ -95,11 +95,7 @@ def test_firefox_hears_the_room_and_speaks_on_stage(live: LiveServer, opus_speec
     link = f"{live.server.base_url}/rooms/{room_id}#join={live.token(room_id, 'fox', 'speaker')}"
 
     async def scenario() -> None:
-        host = Bot(live.ws(room_id), host_token, voice=lambda: OpusFile(str(opus_speech), loop=True))
-        await host.join()
-        await host.negotiate()
-        await host.connected()
-        await host.send("take_stage", consent=True)
+        host = await host_on_stage(live, room_id, host_token, opus_speech)
         firefox = Firefox(tmp_path / "profile")
         try:
             await firefox.start()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop
+from tests.conftest import live_server
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -42,12 +42,7 @@ def inside_the_namespace(directory: Path, speech: Path) -> None:
 
     interfaces = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True).stdout
     assert "127.0.0.1" in interfaces and len(interfaces.strip().splitlines()) == 1, interfaces
-    data_dir, port = directory / "data", free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    live = LiveServer(start_server(roomcast, port), roomcast, creator)
-    try:
+    with live_server(directory, ROOMCAST_EMBEDDED_WORKER="false") as live:
         room_id, host_token = live.open_room()
 
         async def scenario() -> int:
@@ -67,8 +62,6 @@ def inside_the_namespace(directory: Path, speech: Path) -> None:
         heard = asyncio.run(scenario())
         assert heard > 100, heard
         print(f"heard {heard} packets")
-    finally:
-        stop(live.server.process)
 
 
 if __name__ == "__main__":
