@@ -10,22 +10,16 @@ from collections.abc import Iterator
 import pytest
 import websockets
 
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop
+from tests.conftest import LiveServer, live_server
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data_dir = tmp_path_factory.mktemp("abandoned") / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false", ROOMCAST_ROOM_UNJOINED_S="2",
-                                     ROOMCAST_ROOM_GRACE_S="60"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    running = start_server(roomcast, port)
-    yield LiveServer(running, roomcast, creator)
-    stop(running.process)
+    with live_server(tmp_path_factory.mktemp("abandoned"), ROOMCAST_EMBEDDED_WORKER="false",
+                     ROOMCAST_ROOM_UNJOINED_S="2", ROOMCAST_ROOM_GRACE_S="60") as server:
+        yield server
 
 
 def _status(server: LiveServer, room_id: int) -> str:

@@ -6,22 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop, wait_until
+from tests.conftest import LiveServer, live_server, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
 def server(tmp_path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    data_dir = tmp_path / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    roomcast.run("show", "create", "other", "--title", "Other", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    running = start_server(roomcast, port)
-    yield LiveServer(running, roomcast, creator)
-    stop(running.process)
+    with live_server(tmp_path, ROOMCAST_EMBEDDED_WORKER="false") as server:
+        server.roomcast.run("show", "create", "other", "--title", "Other", check=True)
+        yield server
 
 
 def _rooms(server: LiveServer, slug: str, token: str) -> int:

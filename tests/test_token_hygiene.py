@@ -6,21 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import LiveServer, Roomcast, free_port, roomcast_env, start_server, stop, wait_until
+from tests.conftest import LiveServer, live_server, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data_dir = tmp_path_factory.mktemp("hygiene") / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_EMBEDDED_WORKER="false"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    running = start_server(roomcast, port)
-    yield LiveServer(running, roomcast, creator)
-    stop(running.process)
+    with live_server(tmp_path_factory.mktemp("hygiene"), ROOMCAST_EMBEDDED_WORKER="false") as server:
+        yield server
 
 
 def test_the_access_log_never_holds_a_token(server: LiveServer) -> None:
