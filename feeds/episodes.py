@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import object_session
 
 from feeds.rss import feed_url
+from roomcast.canvas import doing
 from roomcast.errors import Conflict, UserError
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus, utcnow
 from roomcast.settings import get_settings
@@ -77,14 +78,6 @@ def episode_view(episode: Episode, run: PipelineRun | None, access: str | None =
     )
 
 
-# What each pipeline step is doing, in words; a step named "kind:track id" is about one speaker.
-STEP_WORDS = {
-    "crosstalk": "telling the speakers apart", "transcribe": "transcribing", "master": "mixing and mastering",
-    "transcript": "merging the transcript", "chapters": "making chapters", "index": "indexing for search",
-    "publish": "publishing",
-}
-
-
 def speaker_labels(episode: Episode) -> dict[str, str]:
     """Track id -> its speaker's name; one who has several tracks (they left the stage and came
     back) gets "Gus, part 2", so three steps do not all read "transcribing Gus"."""
@@ -100,16 +93,17 @@ def speaker_labels(episode: Episode) -> dict[str, str]:
     return labels
 
 
+def step_words(name: str, speakers: dict[str, str]) -> str:
+    """"transcribing Alice" rather than "transcripts.transcribe_track:12"."""
+    words, track = doing(name)
+    return f"{words} {speakers.get(track, track)}".strip()
+
+
 def stage_label(run: PipelineRun, episode: Episode) -> str:
-    """"transcribing Alice, mixing and mastering" rather than "transcribe:12, master"."""
+    """"transcribing Alice, mixing and mastering": the steps running now."""
     speakers = speaker_labels(episode)
-    running = [step.name for step in run.steps if step.status == RunStatus.running]
-    labels = []
-    for name in running:
-        kind, _, key = name.partition(":")
-        words = STEP_WORDS.get(kind, kind)
-        labels.append(f"{words} {speakers.get(key, key)}".strip())
-    return ", ".join(labels) or run.status.value
+    running = [step_words(step.name, speakers) for step in run.steps if step.status == RunStatus.running]
+    return ", ".join(running) or run.status.value
 
 
 # --- what a creator can do with an episode ---------------------------------------------

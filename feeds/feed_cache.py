@@ -69,8 +69,7 @@ def render(session: Session, show: Show, token: str | None) -> RenderedFeed:
     episodes = session.scalars(
         select(Episode)
         .where(Episode.show_id == show.id, Episode.status == EpisodeStatus.published)
-        .options(selectinload(Episode.segments), selectinload(Episode.room).selectinload(Room.participants),
-                 selectinload(Episode.room).selectinload(Room.events))
+        .options(selectinload(Episode.segments), selectinload(Episode.room).selectinload(Room.participants))
     ).all()
     rooms = session.scalars(select(Room).where(Room.show_id == show.id, Room.access != RoomAccess.private).options(selectinload(Room.participants))).all()
     suffix = f"?token={token}" if show.private and token else ""

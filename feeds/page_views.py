@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from feeds.soundbites import Soundbite
 from roomcast.instants import as_utc
 from roomcast.models import Episode, EpisodeStatus, Show
+from roomcast.soundbites import Soundbite
 
 EPISODES_PER_PAGE = 10
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from feeds.episodes import STEP_WORDS, speaker_labels
+from feeds.episodes import speaker_labels, step_words
+from roomcast.canvas import planned_steps
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus
 from roomcast.settings import get_settings
-
-# The order of roomcast.pipeline.build_canvas; steps come into being only as they start,
-# so a step not begun is known from here.
-FIRST_STEPS, LAST_STEPS = ["crosstalk"], ["master", "transcript", "chapters", "index", "publish"]
 
 OUTCOMES = {
     EpisodeStatus.processing: "Being produced",
@@ -42,16 +39,6 @@ class ProductionView(BaseModel):
     episode_url: str | None = Field(description="The episode page, once it is published.")
 
 
-def planned_steps(episode: Episode) -> list[str]:
-    tracks = sorted(episode.room.tracks, key=lambda track: track.id)
-    return FIRST_STEPS + [f"transcribe:{track.id}" for track in tracks] + LAST_STEPS
-
-
-def step_name(name: str, speakers: dict[str, str]) -> str:
-    kind, _, key = name.partition(":")
-    return f"{STEP_WORDS.get(kind, kind)} {speakers.get(key, '')}".strip()
-
-
 def _step_status(status: RunStatus | None) -> str:
     return {RunStatus.running: "running", RunStatus.succeeded: "done", RunStatus.failed: "failed"}.get(status, "waiting")
 
@@ -59,7 +46,8 @@ def _step_status(status: RunStatus | None) -> str:
 def production_view(episode: Episode, run: PipelineRun | None) -> ProductionView:
     speakers = speaker_labels(episode)
     rows = {step.name: step for step in run.steps} if run else {}
-    names = planned_steps(episode)
+    # Rows come into being only as steps are queued: the ones to come are the canvas's.
+    names = planned_steps(episode.room_id, sorted(track.id for track in episode.room.tracks))
     names += [name for name in rows if name not in names]
     finished = episode.status != EpisodeStatus.processing and episode.status != EpisodeStatus.failed
     steps = []
@@ -67,7 +55,7 @@ def production_view(episode: Episode, run: PipelineRun | None) -> ProductionView
         row = rows.get(name)
         status = "done" if finished else _step_status(row.status if row else None)
         progress = 1.0 if status == "done" else (row.progress if row else 0.0)
-        steps.append(StepView(name=step_name(name, speakers), status=status, progress=round(progress, 3)))
+        steps.append(StepView(name=step_words(name, speakers), status=status, progress=round(progress, 3)))
     done = sum(step.progress for step in steps) / len(steps)
     published = episode.status == EpisodeStatus.published
     return ProductionView(

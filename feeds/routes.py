@@ -23,12 +23,12 @@ from feeds.page_views import (EPISODES_PER_PAGE, duration_words, episode_number,
                               size_words, soundbite_rows, subscribe_links, summary)
 from feeds.production import ProductionView, production_view
 from feeds.rss import feed_url, speakers
-from feeds.soundbites import soundbites
 from roomcast.db import new_session
 from roomcast.instants import as_utc
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
+from roomcast.soundbites import read as read_soundbites
 from roomcast.storage import UnsafeKey, get_media_store, media_headers
 from roomcast.web import RowId, SessionDep, templates
 
@@ -163,7 +163,7 @@ def episode_page(episode_id: RowId, request: Request, session: SessionDep, token
         "speakers": [p.name for p in speakers(episode)],
         "length": duration_words(episode.duration_s),
         "size": size_words(episode.audio_bytes),
-        "soundbites": soundbite_rows(soundbites(episode)) if listenable else [],
+        "soundbites": soundbite_rows(read_soundbites(episode.soundbites)) if listenable else [],
         "segments": episode.segments if listenable else [],
         "timeline": speaker_timeline(episode) if listenable else [],
         "show_title": episode.show.title,

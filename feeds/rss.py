@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 from feedgen.feed import FeedGenerator
 
 from feeds.feed_tags import EntryTags, FeedTags, LiveItem, Person, podcast_guid
-from feeds.soundbites import soundbites
 from roomcast.models import Episode, Participant, Role, Room, RoomStatus, Show
+from roomcast.soundbites import read as read_soundbites
 from roomcast.text import clean_text as xml_text
 from roomcast.transcript_formats import TRANSCRIPT_TYPES
 
@@ -46,6 +46,12 @@ def speakers(episode: Episode) -> list[Person]:
         for p in sorted(episode.room.participants, key=lambda p: p.id)
         if p.id in spoke
     ]
+
+
+def on_stage(room: Room) -> list[Person]:
+    """Who has been on the room's stage (or runs it), in the order they joined: a listener's name,
+    an anonymous guest's as often as not, is the room's, never the feed's (issue 15, item 4)."""
+    return [person(p) for p in sorted(room.participants, key=lambda p: p.id) if p.role != Role.listener]
 
 
 def chapters_of(episode: Episode, read_text: Callable[[str], str]) -> list[dict]:
@@ -86,7 +92,7 @@ def live_item(room: Room, base_url: str, query: str = "") -> LiveItem | None:
     if status == "pending" and end is None:
         # The namespace expects an end: an estimate until it is known.
         end = max(start, datetime.now(timezone.utc)) + timedelta(hours=1)
-    persons = [person(p) for p in room.participants]
+    persons = on_stage(room)
     return LiveItem(status, start, end, room.guid, room.title, room.description,
                     stream_url=f"{base_url}/rooms/{room.id}/listen{query}",
                     hls_url=f"{base_url}/rooms/{room.id}/live.m3u8{query}",
@@ -161,4 +167,4 @@ def _add_item(fg: FeedGenerator, episode: Episode, base_url: str, media_url: Med
     if episode.chapters_key:
         entry.tags.chapters_url = media_url(episode.chapters_key)
     entry.tags.persons = persons
-    entry.tags.soundbites = [(bite.start, bite.duration, bite.title) for bite in soundbites(episode)]
+    entry.tags.soundbites = [(bite.start, bite.duration, bite.title) for bite in read_soundbites(episode.soundbites)]

@@ -158,6 +158,11 @@ class Room(Base):
     events: Mapped[list[RoomEvent]] = relationship(back_populates="room", cascade="all, delete-orphan")
     episode: Mapped[Episode | None] = relationship(back_populates="room", uselist=False)
 
+    @property
+    def is_over(self) -> bool:
+        """Ended, by its host or its grace period, or interrupted (its server stopped)."""
+        return self.status in (RoomStatus.ended, RoomStatus.interrupted)
+
 
 class Participant(Base):
     __tablename__ = "participants"
@@ -238,6 +243,8 @@ class Episode(Base):
     true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
     transcript_keys: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     chapters_key: Mapped[str | None] = mapped_column(String(512))
+    # roomcast.soundbites: made by post-production; None until it ran (migration 0014)
+    soundbites: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     waveform_key: Mapped[str | None] = mapped_column(String(512))
     waveform_image_key: Mapped[str | None] = mapped_column(String(512))
     extra_audio: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # e.g. {"m4a": key}

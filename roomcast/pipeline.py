@@ -1,11 +1,14 @@
 """The post-production pipeline, keyed by the room, driven by the database.
 
-                           transcribe each track ┐
-    decide crosstalk  →    master the mix        ┘→ build the transcript → chapters → index it → publish the episode
+                         transcribe each track ┐                        ┌→ soundbites ┐
+    decide crosstalk  →  master the mix        ┘→ build the transcript ─┤             ├→ publish → finish
+                         (chapters and tags)                            └→ index it   ┘
 
 The crosstalk decision (which track carries its own speaker when) gates both the words that
-are transcribed and the mix. Mastering decides the time map (cuts, shortened silences) that the transcript and the
-chapters are placed on.
+are transcribed and the mix. Mastering decides the time map (cuts, shortened silences) that the
+transcript, the chapters and the soundbites are placed on; the chapters are made and tagged into
+the audio while it is mastered, so it is written once. Soundbites untitled are titled by the
+transcript's words. The last step, this module's own, closes the run.
 
 Tasks are referenced by name, so this module wires the domain packages without importing them,
 and it is the only place that names them: capture, feeds and the CLI call the functions here
@@ -20,62 +23,20 @@ and a step that already succeeded, or runs elsewhere, is skipped (see roomcast.r
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from celery.signals import task_postrun, worker_ready
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roomcast import search_sync
+from roomcast.canvas import (CATCH_UP_POSTPROD, CATCH_UP_SEARCH, FINISH, FOLLOW_ROOM, PIPELINE_TASKS, SYNC_EPISODE, Step, plan,
+                             step_count)
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import Episode, EpisodeStatus, PipelineRun, Room, RunStatus, Track, utcnow
-from roomcast.runs import UNFINISHED, add_queued_step, current_run
+from roomcast.models import Episode, EpisodeStatus, PipelineRun, Room, RunStatus, Track
+from roomcast.runs import UNFINISHED, StepContext, add_queued_step, current_run, finish_run, room_task
 
 log = logging.getLogger(__name__)
-
-TRANSCRIBE = "transcribe:"
-TRANSCRIBE_TRACK = "transcripts.transcribe_track"
-# Outside the canvas: live transcription's rounds, and bringing the index in step with an episode.
-FOLLOW_ROOM, SYNC_EPISODE, CATCH_UP = "transcripts.follow_room", "search.sync_episode", "search.catch_up"
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str  # the step's row, as the task names it (roomcast.runs.room_step)
-    task: str
-    args: tuple[int, ...]
-    after: tuple[str, ...]
-
-
-def plan(room_id: int, track_ids: list[int]) -> list[Step]:
-    transcribe = [Step(f"{TRANSCRIBE}{t}", TRANSCRIBE_TRACK, (room_id, t), ("crosstalk",)) for t in track_ids]
-    produced = tuple(s.name for s in transcribe) + ("master",)
-    return [
-        Step("crosstalk", "transcripts.decide_crosstalk", (room_id,), ()),
-        *transcribe,
-        Step("master", "postprod.master_episode", (room_id,), ("crosstalk",)),
-        Step("transcript", "transcripts.build_transcript", (room_id,), produced),
-        Step("chapters", "postprod.build_chapters", (room_id,), ("transcript",)),
-        Step("index", "search.index_episode", (room_id,), ("chapters",)),
-        Step("publish", "feeds.publish_episode", (room_id,), ("index",)),
-    ]
-
-
-PIPELINE_TASKS = {s.task for s in plan(0, [0])}
-
-
-def step_count(track_count: int) -> int:
-    """The steps of a run over this many tracks, as the canvas has them."""
-    return len(plan(0, list(range(track_count))))
-
-
-def step_for(room_id: int, name: str) -> Step:
-    """The task that does a step of a room (the sweep re-sends by name)."""
-    if name.startswith(TRANSCRIBE):
-        return Step(name, TRANSCRIBE_TRACK, (room_id, int(name[len(TRANSCRIBE):])), ("crosstalk",))
-    return next(s for s in plan(room_id, []) if s.name == name)
-
 
 def send(step: Step) -> None:
     """Queue a step's task. A broker that is down is not this caller's failure: the row says the
@@ -106,9 +67,6 @@ def advance(room_id: int) -> list[str]:
             return []
         known = {s.name for s in run.steps}
         done = {s.name for s in run.steps if s.status == RunStatus.succeeded}
-        if "publish" in done:  # its worker died between publishing and closing the run
-            run.status, run.finished_at = RunStatus.succeeded, run.finished_at or utcnow()
-            return []
         track_ids = list(session.scalars(select(Track.id).where(Track.room_id == room_id).order_by(Track.id)))
         run_id = run.id
     ready = [s for s in plan(room_id, track_ids) if s.name not in known and all(a in done for a in s.after)]
@@ -137,10 +95,18 @@ def sync_search(episode_id: int) -> bool:
     return True
 
 
+@room_task(FINISH)
+def finish(step: StepContext, room_id: int) -> None:
+    """The canvas's last step: the run succeeded (a duplicate finds its step done and does nothing)."""
+    finish_run(room_id, RunStatus.succeeded)
+
+
 @worker_ready.connect
 def _catch_up_at_start(sender=None, **_kwargs) -> None:  # type: ignore[no-untyped-def]
-    """A worker starts: the index gains what it lacks (a lost directory, an upgrade, a lost sync)."""
-    celery_app.send_task(CATCH_UP)
+    """A worker starts: the index, and post-production's products, gain what they lack (a lost
+    index directory, an upgrade, a lost sync)."""
+    celery_app.send_task(CATCH_UP_SEARCH)
+    celery_app.send_task(CATCH_UP_POSTPROD)
 
 
 @task_postrun.connect

@@ -1,6 +1,6 @@
 """Pipeline-run bookkeeping that every task shares.
 
-A task wraps its work in :func:`pipeline_step`, through the :func:`room_step` decorator. The
+A task wraps its work in :func:`pipeline_step`, through the :func:`room_task` decorator. The
 step's row is the step's lease: the task claims it (one atomic UPDATE: only a queued step, or a
 running one whose heartbeat stopped, can be claimed), keeps ``heartbeat_at`` fresh while it
 works, and records progress, warnings and the end. A redelivered or re-sent message finds the
@@ -28,6 +28,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from roomcast.canvas import step_name
 from roomcast.db import is_postgres, session_scope
 from roomcast.instants import as_utc
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, PipelineStep, RunStatus, utcnow
@@ -183,25 +184,37 @@ def pipeline_step(room_id: int, name: str) -> Iterator[StepContext]:
     _close_step(context, RunStatus.succeeded)
 
 
-def room_step(name: str | Callable[..., str]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """A task body run as one step of the room's run (see :func:`pipeline_step`), or not at all
-    when the step is done or runs elsewhere. ``name`` is the step's row, or a function of the
-    task's arguments for a step per track. The body gets the step first, then the task's
+def room_step(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A task body run as the room's step of the task ``name`` (see :func:`pipeline_step`), or not
+    at all when the step is done or runs elsewhere. The body gets the step first, then the task's
     arguments (the room id first); the task keeps the arguments alone, as Celery checks them."""
 
     def decorate(body: Callable[..., None]) -> Callable[..., None]:
-        def task(room_id: int, *args: int) -> None:
-            with pipeline_step(room_id, name(room_id, *args) if callable(name) else name) as step:
+        def run(room_id: int, *args: int) -> None:
+            with pipeline_step(room_id, step_name(name, *args)) as step:
                 if not step.skipped:
                     body(step, room_id, *args)
 
         # Not functools.wraps: Celery would read the body's signature (step first) through
         # __wrapped__. The task's own is the body's without the step, so Celery checks its calls.
-        task.__name__, task.__qualname__, task.__doc__ = body.__name__, body.__qualname__, body.__doc__
-        task.__module__ = body.__module__
+        run.__name__, run.__qualname__, run.__doc__ = body.__name__, body.__qualname__, body.__doc__
+        run.__module__ = body.__module__
         parameters = list(inspect.signature(body).parameters.values())[1:]
-        task.__signature__ = inspect.signature(body).replace(parameters=parameters)  # type: ignore[attr-defined]
-        return task
+        run.__signature__ = inspect.signature(body).replace(parameters=parameters)  # type: ignore[attr-defined]
+        return run
+
+    return decorate
+
+
+def room_task(name: str) -> Callable[[Callable[..., None]], Any]:
+    """A pipeline task: registered with Celery as ``name`` and run as the room's step of that
+    name (:func:`room_step`), failing the run if it fails (:class:`RoomTask`). One name for the
+    task and its step row, so neither can drift from the other."""
+
+    def decorate(body: Callable[..., None]) -> Any:
+        from roomcast.celery_app import celery_app  # task modules only: web code imports this module
+
+        return celery_app.task(name=name, base=RoomTask)(room_step(name)(body))
 
     return decorate
 

@@ -23,7 +23,8 @@ from sqlalchemy import func, select, update
 
 from roomcast.db import session_scope
 from roomcast.models import PipelineRun, PipelineStep, RunStatus
-from roomcast.pipeline import advance, send, step_for, unfinished_rooms
+from roomcast.canvas import step_for
+from roomcast.pipeline import advance, send, unfinished_rooms
 from roomcast.runs import UNFINISHED, clock, database_now
 from roomcast.settings import get_settings
 
@@ -73,10 +74,13 @@ def resend_stalled(force: bool = False) -> list[str]:
     now, steps = _open_steps()
     resent = []
     for step_id, room_id, name, status, heartbeat, resends in steps:
+        step = step_for(room_id, name)
+        if step is None:
+            continue  # a step of a run made before an upgrade, which this version's canvas no longer has
         if (force or _overdue(status, heartbeat, resends, now)) and _take_for_resend(step_id, heartbeat):
             log.warning("room %s: step %s %s; sending it again", room_id, name,
                         "was running when its worker stopped" if status == RunStatus.running else "was never picked up")
-            send(step_for(room_id, name))
+            send(step)
             resent.append(f"{room_id}:{name}")
     return resent
 

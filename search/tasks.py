@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
+from roomcast.lookups import episode_of_room
 from roomcast.models import Episode, SearchSyncRequest
-from roomcast.runs import RoomTask, StepContext, room_step
+from roomcast.runs import StepContext, room_task
 from search.backend import INDEXABLE_SQL, INDEXABLE_STATUSES, backend_for
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,10 @@ def sync(session: Session, episode_id: int) -> int:
     return 0
 
 
-@celery_app.task(name="search.index_episode", base=RoomTask)
-@room_step("index")
+@room_task("search.index_episode")
 def index_episode(step: StepContext, room_id: int) -> None:
     with session_scope() as session:
-        episode = session.scalars(select(Episode).where(Episode.room_id == room_id)).one()
-        sync(session, episode.id)
+        sync(session, episode_of_room(session, room_id).id)
 
 
 @celery_app.task(name="search.sync_episode")

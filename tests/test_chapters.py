@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from postprod.chapters import MIN_CHAPTER_S, TimelineEvent, chapters_from, to_chapters_json
+from postprod.chapters import MIN_CHAPTER_S, ChapterMark, chapter_marks, chapters_from, to_chapters_json
 
 
-def marker(at_s: float, title: str) -> TimelineEvent:
-    return TimelineEvent("marker", at_s, title)
+def marker(at_s: float, title: str) -> ChapterMark:
+    return ChapterMark("marker", at_s, title)
 
 
 def test_markers_make_the_chapters_each_ending_where_the_next_begins() -> None:
@@ -42,10 +42,10 @@ def test_markers_outside_the_episode_are_held_to_its_edges() -> None:
 
 
 def test_without_markers_speakers_coming_on_stage_stand_in_and_markers_win_over_them() -> None:
-    joins = [TimelineEvent("stage_join", 0.0, "Ann"), TimelineEvent("stage_join", 30.0, "Bob")]
+    joins = [ChapterMark("stage_join", 0.0, "Ann"), ChapterMark("stage_join", 30.0, "Bob")]
     assert [c["title"] for c in chapters_from(joins, 60.0)] == ["Ann", "Bob"]
     assert [c["title"] for c in chapters_from(joins + [marker(20.0, "News")], 60.0)] == ["Introduction", "News"]
-    assert chapters_from([TimelineEvent("clip", 5.0, "Best bit")], 60.0) == []  # nothing to make chapters of
+    assert chapters_from([ChapterMark("clip", 5.0, "Best bit")], 60.0) == []  # nothing to make chapters of
 
 
 def test_the_json_is_podcast_namespace_chapters_with_titles_as_written() -> None:
@@ -53,3 +53,19 @@ def test_the_json_is_podcast_namespace_chapters_with_titles_as_written() -> None
     assert document == {"version": "1.2.0",
                         "chapters": [{"startTime": 0.0, "title": "Café & <b>Ökologie</b>", "endTime": 12.3}]}
     assert "Café" in to_chapters_json(document["chapters"])  # UTF-8, not \\u escapes
+
+
+def test_marks_come_from_the_timeline_placed_on_the_published_audio() -> None:
+    from roomcast.events import EventKind, Marker
+    from roomcast.models import RoomEvent
+    from roomcast.timemap import TimeMap
+
+    # Room 30-50 s cut: the marker inside it is gone, the one after it moves 20 s earlier.
+    time_map = TimeMap.from_kept([(0.0, 30.0), (50.0, 200.0)], 0.0, 0.0, [(30.0, 50.0)])
+    events = [RoomEvent(kind=EventKind.stage_join, at_s=1.0, participant_id=7, data={"slot": 0}),
+              RoomEvent(kind=EventKind.marker, at_s=40.0, data=Marker("Off the record").to_data()),
+              RoomEvent(kind=EventKind.marker, at_s=80.0, data=Marker("Questions").to_data()),
+              RoomEvent(kind=EventKind.clip, at_s=90.0, data={"title": "Not a chapter"})]
+    marks = chapter_marks(events, {7: "Ann"}, time_map)
+    assert [(m.kind, round(m.at_s, 2), m.title) for m in marks] == [("stage_join", 1.0, "Ann on stage"),
+                                                                    ("marker", 60.0, "Questions")]

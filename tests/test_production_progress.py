@@ -47,8 +47,8 @@ def ended_room_with_a_run(live: LiveServer, new_session, title: str):  # type: i
         session.add_all(tracks)
         session.flush()
         run = PipelineRun(room_id=room_id, status=RunStatus.running, steps_total=8)
-        run.steps = [PipelineStep(name="crosstalk", status=RunStatus.succeeded, progress=1.0),
-                     PipelineStep(name=f"transcribe:{tracks[0].id}", status=RunStatus.running, progress=0.5)]
+        run.steps = [PipelineStep(name="transcripts.decide_crosstalk", status=RunStatus.succeeded, progress=1.0),
+                     PipelineStep(name=f"transcripts.transcribe_track:{tracks[0].id}", status=RunStatus.running, progress=0.5)]
         session.add(run)
         session.commit()
         return room_id, episode.id
@@ -68,6 +68,7 @@ def set_status(new_session, episode_id: int, status: str) -> None:  # type: igno
 def test_the_ended_room_shows_its_episode_being_made_then_held_for_review(live: LiveServer, database) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect, sync_playwright
 
+    from roomcast.canvas import step_count
     from tests.test_live_browser import launch
 
     room_id, episode_id = ended_room_with_a_run(live, database, "Made in public")
@@ -86,7 +87,8 @@ def test_the_ended_room_shows_its_episode_being_made_then_held_for_review(live: 
         expect(page.locator("#notice")).to_have_text("This room has ended.")
         expect(panel).to_be_visible()
         expect(panel.get_by_role("link", name="Made in public")).to_have_attribute("href", f"/episodes/{episode_id}")
-        expect(panel.locator("[data-part=summary]")).to_have_text("Being produced: 19 %")
+        done = round(100 * 1.5 / step_count(2))  # one step done, one half done, of the canvas's steps for two tracks
+        expect(panel.locator("[data-part=summary]")).to_have_text(f"Being produced: {done} %")
         expect(panel.locator("progress")).to_be_visible()
         expect(panel.locator(".step.done")).to_have_text(["Telling the speakers apart: done"])
         expect(panel.locator(".step.running")).to_have_text(["Transcribing Alice: 50 %"])

@@ -31,9 +31,9 @@ def produced(embedded: Roomcast, monkeypatch: pytest.MonkeyPatch):  # type: igno
         session.add_all([show, room, episode, *tracks.values()])
         session.flush()
         run = PipelineRun(room_id=room.id, status=RunStatus.running, steps_total=4)
-        run.steps = [PipelineStep(name=f"transcribe:{tracks['Alice'].id}", status=RunStatus.running),
-                     PipelineStep(name=f"transcribe:{tracks['Bob'].id}", status=RunStatus.succeeded, progress=1.0),
-                     PipelineStep(name="master", status=RunStatus.running)]
+        run.steps = [PipelineStep(name=f"transcripts.transcribe_track:{tracks['Alice'].id}", status=RunStatus.running),
+                     PipelineStep(name=f"transcripts.transcribe_track:{tracks['Bob'].id}", status=RunStatus.succeeded, progress=1.0),
+                     PipelineStep(name="postprod.master_episode", status=RunStatus.running)]
         session.add(run)
         session.commit()
         yield session, episode, run

@@ -49,7 +49,8 @@ def test_a_worker_killed_mid_pipeline_is_resumed_and_publishes_once(embedded: Ro
     server = start_server(embedded, port)  # `serve` starts a fresh embedded worker
     try:
         final = wait_until(
-            lambda: (s := episode_status(embedded, episode_id))["status"] == "published" and s, 300, message="publication"
+            lambda: (s := episode_status(embedded, episode_id))["status"] == "published"
+            and s["pipeline"]["status"] != "running" and s, 300, message="publication and the run's end"
         )
         assert final["pipeline"]["status"] == "succeeded"
         feed = feedparser.parse(httpx.get(final["feed_url"]).content)

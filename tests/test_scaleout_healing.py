@@ -44,6 +44,8 @@ def import_episode(deployed: Deployment, talk: Conversation, slug: str = "heal")
 
 
 def published_once(deployed: Deployment, episode_id: int, feed_version_before: int) -> None:
+    # The run's own last step closes it just after the publishing one.
+    wait_until(lambda: deployed.query("SELECT status FROM pipeline_runs") != [("running",)], 30, 0.1, "the run's end")
     [(episode_status, version)] = deployed.query(
         "SELECT e.status, s.feed_version FROM episodes e JOIN shows s ON s.id = e.show_id WHERE e.id = %s", episode_id)
     assert episode_status == "published"

@@ -44,20 +44,20 @@ def claim(name: str) -> bool:
 
 
 def test_a_queued_step_is_claimed_once(run_id: int) -> None:
-    add_step(run_id, "master", RunStatus.queued, 0)
-    assert claim("master")  # ran and succeeded
-    assert not claim("master")  # a duplicate finds it done
+    add_step(run_id, "postprod.master_episode", RunStatus.queued, 0)
+    assert claim("postprod.master_episode")  # ran and succeeded
+    assert not claim("postprod.master_episode")  # a duplicate finds it done
 
 
 def test_a_running_step_is_taken_over_only_once_its_heartbeat_stopped(run_id: int) -> None:
-    add_step(run_id, "master", RunStatus.running, 5, owner="alive")
-    add_step(run_id, "transcript", RunStatus.running, 31, owner="dead")
-    assert not claim("master")  # its worker beat 5 s ago: a redelivery does nothing
-    assert claim("transcript")
+    add_step(run_id, "postprod.master_episode", RunStatus.running, 5, owner="alive")
+    add_step(run_id, "transcripts.build_transcript", RunStatus.running, 31, owner="dead")
+    assert not claim("postprod.master_episode")  # its worker beat 5 s ago: a redelivery does nothing
+    assert claim("transcripts.build_transcript")
 
 
 def test_a_step_without_its_row_is_not_run(run_id: int) -> None:
-    assert not claim("publish")  # not ready in this run: a leftover of a replaced run
+    assert not claim("feeds.publish_episode")  # not ready in this run: a leftover of a replaced run
 
 
 def test_the_sweep_sends_again_what_stalled_and_nothing_else(run_id: int, monkeypatch) -> None:  # noqa: ANN001
@@ -65,14 +65,25 @@ def test_the_sweep_sends_again_what_stalled_and_nothing_else(run_id: int, monkey
 
     sent: list[str] = []
     monkeypatch.setattr(sweep, "send", lambda step: sent.append(step.name))
-    add_step(run_id, "crosstalk", RunStatus.succeeded, 100)
-    add_step(run_id, "master", RunStatus.running, 31, owner="dead")
-    add_step(run_id, "transcribe:1", RunStatus.running, 2, owner="alive")
-    add_step(run_id, "transcribe:2", RunStatus.queued, 31)
-    add_step(run_id, "transcribe:3", RunStatus.queued, 10)
-    assert sorted(sweep.resend_stalled()) == ["1:master", "1:transcribe:2"]
-    assert sorted(sent) == ["master", "transcribe:2"]
+    add_step(run_id, "transcripts.decide_crosstalk", RunStatus.succeeded, 100)
+    add_step(run_id, "postprod.master_episode", RunStatus.running, 31, owner="dead")
+    add_step(run_id, "transcripts.transcribe_track:1", RunStatus.running, 2, owner="alive")
+    add_step(run_id, "transcripts.transcribe_track:2", RunStatus.queued, 31)
+    add_step(run_id, "transcripts.transcribe_track:3", RunStatus.queued, 10)
+    assert sorted(sweep.resend_stalled()) == ["1:postprod.master_episode", "1:transcripts.transcribe_track:2"]
+    assert sorted(sent) == ["postprod.master_episode", "transcripts.transcribe_track:2"]
     assert sweep.resend_stalled() == []  # just sent: queued again, with a fresh clock and a longer wait
     with session_scope() as session:
-        master = session.query(PipelineStep).filter_by(name="master").one()
+        master = session.query(PipelineStep).filter_by(name="postprod.master_episode").one()
         assert (master.status, master.owner, master.resends) == (RunStatus.queued, None, 1)
+
+
+def test_the_sweep_passes_over_a_step_this_version_no_longer_has(run_id: int, monkeypatch) -> None:  # noqa: ANN001
+    from roomcast import sweep
+
+    sent: list[str] = []
+    monkeypatch.setattr(sweep, "send", lambda step: sent.append(step.name))
+    add_step(run_id, "postprod.build_chapters", RunStatus.queued, 31)  # queued before an upgrade made chapters in mastering
+    add_step(run_id, "search.index_episode", RunStatus.queued, 31)
+    assert sweep.resend_stalled() == ["1:search.index_episode"]
+    assert sent == ["search.index_episode"]

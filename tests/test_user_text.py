@@ -122,7 +122,7 @@ def test_overlong_and_empty_text_is_a_clear_422(app) -> None:  # type: ignore[no
 
 def test_rows_stored_before_the_rule_do_not_break_the_feed(app) -> None:  # type: ignore[no-untyped-def]
     from roomcast.db import session_scope
-    from roomcast.models import (Episode, EpisodeStatus, Participant, Role, Room, RoomEvent, RoomStatus, Show,
+    from roomcast.models import (Episode, EpisodeStatus, Participant, Role, Room, RoomStatus, Show,
                                  TranscriptSegment, utcnow)
     from sqlalchemy import select
 
@@ -135,10 +135,10 @@ def test_rows_stored_before_the_rule_do_not_break_the_feed(app) -> None:  # type
                     ended_at=utcnow())
         guest = Participant(identity="g", display_name="Guest\x0b", role=Role.speaker)
         room.participants = [guest]
-        room.events = [RoomEvent(kind="clip", at_s=10.0, data={"title": "Great\x0bbit", "duration": 5})]
         episode = Episode(show=show, room=room, title="Episode\x0b one", status=EpisodeStatus.published,
                           published_at=utcnow(), audio_key="episodes/1/audio.mp3", audio_mime="audio/mpeg",
-                          audio_bytes=1000, duration_s=60.0)
+                          audio_bytes=1000, duration_s=60.0,
+                          soundbites=[{"start": 10.0, "duration": 5.0, "title": "Great\x0bbit"}])
         session.add(episode)
         session.flush()
         episode.segments = [TranscriptSegment(speaker="Guest", participant_id=guest.id, start_s=1, end_s=20,

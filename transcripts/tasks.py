@@ -1,6 +1,6 @@
 """Transcription tasks: live rounds while a room runs, then the pipeline's crosstalk decision,
 each track finished, and the merged transcript. Each takes the room id first, keeps its state
-in the database and media store, and is safe to run again (see roomcast.runs.room_step)."""
+in the database and media store, and is safe to run again (see roomcast.runs.room_task)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
 from roomcast.models import Episode, Room, RoomStatus, Track, TranscriptSegment
 from roomcast.own_speech import load_own_speech, save_own_speech
-from roomcast.runs import RoomTask, StepContext, room_step
+from roomcast.runs import StepContext, room_task
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 from roomcast.timemap import TimeMap
@@ -42,8 +42,7 @@ def room_vocabulary(room: Room) -> str | None:
     return vocabulary(room.show.title, room.title, *speakers, *topics)
 
 
-@celery_app.task(name="transcripts.decide_crosstalk", base=RoomTask)
-@room_step("crosstalk")
+@room_task("transcripts.decide_crosstalk")
 def decide_crosstalk(step: StepContext, room_id: int) -> None:
     """When each track carries its own speaker (see transcripts.crosstalk), for transcription and the mix."""
     sources = track_sources(room_id)
@@ -59,8 +58,7 @@ def decide_crosstalk(step: StepContext, room_id: int) -> None:
     save_own_speech(room_id, decided)
 
 
-@celery_app.task(name="transcripts.transcribe_track", base=RoomTask)
-@room_step(lambda room_id, track_id: f"transcribe:{track_id}")
+@room_task("transcripts.transcribe_track")
 def transcribe_track(step: StepContext, room_id: int, track_id: int) -> None:
     """Finish the track's transcript: live rooms leave only what was said since the last round."""
     store = get_media_store()
@@ -115,8 +113,7 @@ def follow_room(room_id: int) -> None:
     follow_room.apply_async((room_id,), countdown=get_settings().live_transcription_every_s)
 
 
-@celery_app.task(name="transcripts.build_transcript", base=RoomTask)
-@room_step("transcript")
+@room_task("transcripts.build_transcript")
 def build_transcript(step: StepContext, room_id: int) -> None:
     store = get_media_store()
     sources = track_sources(room_id)

@@ -160,7 +160,8 @@ def _wait_for(episode_id: int, timeout: float) -> str:
                 view = _episode_json(episode_id)
                 pipeline = view["pipeline"] or {}
                 follower.update(pipeline.get("stage", "queued"), pipeline.get("progress", 0.0))
-                if view["status"] in FINAL_STATUSES:
+                # Done once the run is closed too (its last step follows the publishing one).
+                if view["status"] in FINAL_STATUSES and pipeline.get("status") not in ("queued", "running"):
                     return view["status"]
                 if helper is not None and helper.poll() is not None and not embedded.worker_running():
                     fail("the worker stopped before the episode was done; see its log with `roomcast worker`", code=1)
