@@ -18,7 +18,10 @@ pipeline (bench._room_scores). Last line: JSON with wer_en, wer_fr, wer_es, anch
 cpu_s_per_speech_s (the English default, tiny.en), cpu_s_per_speech_s_base,
 misattributed_words, ready_after_end_s, misattributed_words_bleed (all bleed and echo rooms),
 wer_room_clean, wer_room_bleed_max, invented_words (all rooms), per room its figures, and
-name_accuracy (a room that says the show's and its people's names, imported as that show).
+name_accuracy (a room that says the show's and its people's names, imported as that show),
+caption_delay_p50_s and caption_delay_p95_s (a live room of two aiortc speakers taking turns
+with the English clips: from the end of a word to its caption on the room's transcript API,
+bench._live_captions) and caption_words_matched.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 
 import jiwer
 
+from bench._live_captions import caption_delays
 from bench._room_scores import name_accuracy, room_figures, score_rooms
 from bench._rooms import CASES
 
@@ -144,6 +148,8 @@ def main() -> None:
     manifest = load_manifest(args.eval_dir)
     figures.update(room_figures(score_rooms(work, args.eval_dir, manifest, [r for r in args.rooms.split(",") if r])))
     figures["name_accuracy"] = name_accuracy(work)
+    english = [args.eval_dir / c["file"] for c in manifest if c["language"] == "en"]
+    figures.update(caption_delays(english, work))
     figures.update(simulate(work, args.live_minutes, args.live_speakers, args.live_speed))
     print(json.dumps(figures))
 

@@ -239,7 +239,7 @@ _followed: set[int] = set()  # rooms whose live transcription this process has s
 
 
 def follow(room_id: int) -> None:
-    """Start live transcription with the room's first segment (see transcripts.tasks.follow_room)."""
+    """Start live transcription with the room's first segment (see transcripts.live_tasks)."""
     if room_id in _followed or not get_settings().live_transcription:
         return
     from roomcast.pipeline import start_live_transcription

@@ -20,7 +20,7 @@ from kombu.exceptions import OperationalError
 
 from roomcast.settings import Settings, get_settings
 
-TASK_MODULES = ["transcripts.tasks", "postprod.tasks", "search.tasks", "feeds.tasks", "roomcast.pipeline"]
+TASK_MODULES = ["transcripts.tasks", "transcripts.live_tasks", "postprod.tasks", "search.tasks", "feeds.tasks", "roomcast.pipeline"]
 log = logging.getLogger(__name__)
 
 

@@ -261,6 +261,19 @@ class Episode(Base):
     )
 
 
+class LiveLoop(Base):
+    """A live room's repeating work, a chain of rounds (roomcast.live_loops): the generation and
+    round that may run next, and when a round last ran."""
+
+    __tablename__ = "live_loops"
+
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation: Mapped[str] = mapped_column(String(32))
+    round: Mapped[int] = mapped_column(Integer)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class TranscriptSegment(Base):
     """One speaker's line, timed on the published audio; ``words`` holds word-level timings."""
 

@@ -28,15 +28,17 @@ from celery.signals import task_postrun, worker_ready
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from roomcast import search_sync
+from roomcast import live_loops, search_sync
 from roomcast.canvas import (CATCH_UP_POSTPROD, CATCH_UP_SEARCH, FINISH, FOLLOW_ROOM, PIPELINE_TASKS, SYNC_EPISODE, Step, plan,
                              step_count)
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, Room, RunStatus, Track
 from roomcast.runs import UNFINISHED, StepContext, add_queued_step, current_run, finish_run, room_task
+from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)
+CAPTION_ROOM = "transcripts.caption_room"
 
 def send(step: Step) -> None:
     """Queue a step's task. A broker that is down is not this caller's failure: the row says the
@@ -81,9 +83,27 @@ def dispatch(room_id: int) -> None:
     log.info("pipeline of room %s dispatched (%s)", room_id, ", ".join(queued) or "nothing ready")
 
 
+LIVE_LOOPS = {"follow": FOLLOW_ROOM, "captions": CAPTION_ROOM}  # roomcast.live_loops' names: their tasks
+
+
+def restart_lost_live_loops() -> list[str]:
+    """Live rooms whose rounds stopped (a round's message lost with a worker or the broker):
+    started again. A loop still going on refuses the start (roomcast.live_loops)."""
+    restarted = []
+    for room_id, loop in live_loops.lost_loops():
+        if loop in LIVE_LOOPS:
+            log.warning("room %s: live %s stopped; starting it again", room_id, loop)
+            celery_app.send_task(LIVE_LOOPS[loop], args=[room_id])
+            restarted.append(f"{room_id}:{loop}")
+    return restarted
+
+
 def start_live_transcription(room_id: int) -> None:
-    """Live transcription of a room that has just begun: its rounds go on while the room is live."""
+    """Live transcription of a room that has just begun, and its captions: their rounds go on while
+    the room is live."""
     celery_app.send_task(FOLLOW_ROOM, args=[room_id])
+    if get_settings().live_captions:
+        celery_app.send_task(CAPTION_ROOM, args=[room_id])
 
 
 def sync_search(episode_id: int) -> bool:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     live_transcription: bool = Field(default=True, description="Transcribe speakers while the room runs, so the "
                                      "transcript is ready seconds after it ends.")
     live_transcription_every_s: float = Field(default=5.0, gt=0, description="How often a live room's new audio is read.")
+    live_captions: bool = Field(default=True, description="Caption what is being said within seconds, provisionally, "
+                                "until live transcription writes the turn (needs live_transcription).")
+    live_captions_every_s: float = Field(default=1.0, gt=0, description="How often a live room's captions are read again.")
 
     loudness_target_lufs: float = -16.0
     true_peak_ceiling_dbtp: float = -1.0

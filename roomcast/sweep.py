@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from roomcast.db import session_scope
 from roomcast.models import PipelineRun, PipelineStep, RunStatus
 from roomcast.canvas import step_for
-from roomcast.pipeline import advance, send, unfinished_rooms
+from roomcast.pipeline import advance, restart_lost_live_loops, send, unfinished_rooms
 from roomcast.runs import UNFINISHED, clock, database_now
 from roomcast.settings import get_settings
 
@@ -92,6 +92,7 @@ def sweep_once(force: bool = False) -> None:
     for room_id in unfinished_rooms():
         advance(room_id)
     resend_stalled(force)
+    restart_lost_live_loops()
 
 
 class Sweeper(bootsteps.StartStopStep):

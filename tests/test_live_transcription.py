@@ -28,7 +28,16 @@ def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "open": spoken_opus(directory, "open", "Welcome everyone. Tonight we talk about rivers and mountains.",
                             quiet_after_s=40),
         "secret": spoken_opus(directory, "secret", "Between us, the zebra plans to climb the volcano.", quiet_after_s=2),
+        "monologue": spoken_opus(directory, "monologue", MONOLOGUE, quiet_after_s=40),
     }
+
+
+# About 25 s of one speaker without a second's pause: one turn, which live transcription writes
+# only once it is over. Captions must not wait for that.
+MONOLOGUE = ("The lighthouse keeper climbed the stairs every evening. He lit the lamp and watched the ships "
+             "pass by the rocks. In winter the storms were loud and the sea was grey. Still he never missed a "
+             "single night in forty years. His daughter brought him bread and news from the village. She told "
+             "him about the market, the school and the new bridge over the river.")
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +114,14 @@ def test_a_room_that_is_not_open_needs_a_token_for_its_transcript(server: LiveSe
     assert transcript(server, room_id, since="-1").status_code == 422
 
 
-def test_the_room_page_shows_live_captions(server: LiveServer, voices: dict[str, Path]) -> None:
+def test_the_room_page_captions_a_speaker_while_they_are_still_speaking(server: LiveServer, voices: dict[str, Path]) -> None:
+    """A listener reads what the host says seconds after it is said, provisionally (muted) while the
+    turn goes on, and the written line takes its place once live transcription has the whole turn."""
     from playwright.sync_api import expect, sync_playwright
 
     from tests.test_live_browser import HostBot, launch
 
+    speaking_s = 25.0  # espeak's monologue, in one turn
     room_id, host_token = server.open_room(title="Captioned", host_name="Hana")
     host = HostBot(server, room_id, host_token)
     try:
@@ -120,10 +132,20 @@ def test_the_room_page_shows_live_captions(server: LiveServer, voices: dict[str,
             listener.fill("#guest-name", "Lou")
             listener.click("#join")
             expect(listener.locator("#audience")).to_contain_text("Lou (you)")
-            host.bot.voice = lambda: OpusFile(str(voices["open"]))
+            host.bot.voice = lambda: OpusFile(str(voices["monologue"]))
+            began = time.monotonic()
             host.send("take_stage", consent=True)
-            expect(listener.locator("#captions")).to_contain_text("mountains", timeout=90_000)
-            expect(listener.locator("#captions li strong").first).to_have_text("Hana: ")
+            expect(listener.locator("#captions li.provisional")).to_contain_text("lighthouse", timeout=30_000)
+            captioned_s = time.monotonic() - began
+            print(f"first caption {captioned_s:.1f} s after the host began speaking")
+            assert captioned_s < speaking_s - 5, "captioned only once the turn was over"
+            expect(listener.locator("#captions li.provisional strong").first).to_have_text("Hana: ")
+            expect(listener.locator("#captions-panel")).to_be_in_viewport()  # docked above the controls
+            listener.screenshot(path=str(Path(server.roomcast.data_dir).parent / "captions.png"))
+            written = listener.locator("#captions li:not(.provisional)")  # the monologue's end, written
+            expect(written.last).to_contain_text("river", timeout=90_000)
+            expect(written.last.locator("strong")).to_have_text("Hana: ")
+            expect(listener.locator("#captions li.provisional")).to_have_count(0)
             host.send("end_room")
             browser.close()
     finally:

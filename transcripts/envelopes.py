@@ -94,6 +94,8 @@ def extend(path: Path, key: str, final: bool) -> np.ndarray:
             break
     if added and sum(a.shape[0] for a in added):
         levels = np.concatenate([levels, *added])
+        if load(key).shape[0] >= levels.shape[0]:
+            return levels  # the captions' round and live transcription's both extend it: never shorten it
         with store.atomic_path(key) as temporary:
             with open(temporary, "wb") as handle:
                 np.save(handle, levels)

@@ -19,6 +19,7 @@ class Line:
     end: float
     text: str
     words: list[dict[str, Any]] = field(default_factory=list)
+    provisional: bool = False  # a live caption: revised until live transcription writes the turn
 
 
 def merge(per_speaker: list[tuple[str, int | None, float, list[Utterance]]]) -> list[Line]:

@@ -38,12 +38,15 @@ class LineView(BaseModel):
     end: float
     text: str
     words: list[WordView]
+    provisional: bool = Field(False, description="A live caption, without word timings: its text may still "
+                              "change, and live transcription replaces it within seconds of the turn's end.")
 
     @classmethod
     def of(cls, line: Line) -> LineView:
         words = [WordView(word=w["word"], start=w["start"], end=w["end"], probability=w.get("probability"))
                  for w in line.words]
-        return cls(speaker=line.speaker, start=line.start, end=line.end, text=line.text, words=words)
+        return cls(speaker=line.speaker, start=line.start, end=line.end, text=line.text, words=words,
+                   provisional=line.provisional)
 
 
 class RoomTranscriptView(BaseModel):

@@ -1,25 +1,23 @@
-"""Transcription tasks: live rounds while a room runs, then the pipeline's crosstalk decision,
-each track finished, and the merged transcript. Each takes the room id first, keeps its state
+"""The pipeline's transcription tasks: the crosstalk decision, each track finished, and the merged
+transcript (live rooms' rounds before them: transcripts.live_tasks). Each takes the room id first, keeps its state
 in the database and media store, and is safe to run again (see roomcast.runs.room_task)."""
 
 from __future__ import annotations
 
 import json
-import logging
 
 from sqlalchemy import delete, select
 
-from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
-from roomcast.models import Episode, Room, RoomStatus, Track, TranscriptSegment
+from roomcast.models import Episode, Room, Track, TranscriptSegment
 from roomcast.own_speech import load_own_speech, save_own_speech
 from roomcast.runs import StepContext, room_task
-from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 from roomcast.timemap import TimeMap
 from roomcast.track_sources import track_sources
 from transcripts import envelopes
 from transcripts.attribution import attributed
+from transcripts.captions import captions_key
 from transcripts.crosstalk import TrackLevels, decide
 from transcripts.formats import rendered
 from transcripts.lines import merge, onto_episode
@@ -27,7 +25,6 @@ from transcripts.track_progress import advance, live_tails, load_progress, progr
 from transcripts.transcription import Utterance
 from transcripts.vocabulary import vocabulary
 
-log = logging.getLogger(__name__)
 TOPIC = "marker"  # a moderator's topic marker on the room's timeline: its title is a word to spell right
 
 
@@ -80,37 +77,7 @@ def transcribe_track(step: StepContext, room_id: int, track_id: int) -> None:
     with session_scope() as session:
         session.get(Track, track_id).transcript_key = key
     store.delete(progress_key(room_id, track_id))  # done with: a rerun transcribes afresh
-
-
-@celery_app.task(name="transcripts.follow_room")
-def follow_room(room_id: int) -> None:
-    """One round of live transcription over the room's tracks; again in a few seconds while it is live.
-
-    Best effort: a track that fails here is left to the pipeline's own transcription at the end.
-    """
-    with session_scope() as session:
-        room = session.get(Room, room_id)
-        if room is None or room.status != RoomStatus.live:
-            return
-        language, hotwords = room.show.language, room_vocabulary(room)
-        tracks = [(t.id, t.media_key, t.duration_s > 0) for t in room.tracks if t.transcript_key is None]
-    store = get_media_store()
-    for track_id, media_key, closed in tracks:
-        progress = load_progress(room_id, track_id)
-        if progress.final:
-            continue
-        try:  # a segment capture has closed is finished now; an open one up to its last whole turn
-            progress = advance(store.path(media_key), progress, language, final=closed, tails=live_tails,
-                               hotwords=hotwords)
-        except Exception:  # noqa: BLE001 - live transcription must not stop for one track
-            log.exception("live transcription of room %s, track %s", room_id, track_id)
-            continue
-        store.write_text(progress_key(room_id, track_id), progress.to_json())
-        try:  # the room's crosstalk decision at the end then reads only the last seconds
-            envelopes.extend(store.path(media_key), envelopes.envelope_key(room_id, track_id), final=closed)
-        except Exception:  # noqa: BLE001 - decide_crosstalk reads what is missing
-            log.exception("levels of room %s, track %s", room_id, track_id)
-    follow_room.apply_async((room_id,), countdown=get_settings().live_transcription_every_s)
+    store.delete(captions_key(room_id, track_id))  # the transcript has replaced them
 
 
 @room_task("transcripts.build_transcript")
