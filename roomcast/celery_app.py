@@ -42,6 +42,26 @@ class RoomcastCelery(Celery):
             return tuple(connection.connection_errors)
 
 
+def housekeeping_queue(settings: Settings) -> str:
+    """Housekeeping's queue (roomcast.canvas.HOUSEKEEPING: index syncs, catch-ups), beside the
+    deployment's queue, which carries pipeline work: 4,500 queued index syncs held a new room's
+    pipeline at "queued 0 %" for five minutes when both shared one queue (issue 15, item 11)."""
+    return f"{settings.queue_prefix}.housekeeping"
+
+
+def worker_queues(settings: Settings) -> list[str]:
+    """What a worker consumes unless told otherwise: pipeline work first, then housekeeping.
+    Redis serves them in this order (strict priority); the embedded broker and AMQP take turns,
+    so a pipeline step waits behind at most one housekeeping task, never behind all of them."""
+    return [settings.queue_prefix, housekeeping_queue(settings)]
+
+
+def _route(name, args, kwargs, options, task=None, **_kw):  # type: ignore[no-untyped-def]
+    from roomcast.canvas import HOUSEKEEPING
+
+    return {"queue": housekeeping_queue(get_settings())} if name in HOUSEKEEPING else None
+
+
 def _transport_options(settings: Settings) -> dict:
     broker = settings.resolved_broker_url
     if settings.broker_is_embedded:
@@ -50,7 +70,8 @@ def _transport_options(settings: Settings) -> dict:
     if broker.startswith(("redis", "rediss")):
         # A killed worker's message comes back after this; recovery does not wait for it (the
         # sweep re-sends from the database), and a redelivered running step does nothing.
-        return {"visibility_timeout": settings.broker_visibility_timeout_s, "socket_connect_timeout": 2}
+        return {"visibility_timeout": settings.broker_visibility_timeout_s, "socket_connect_timeout": 2,
+                "queue_order_strategy": "priority"}  # the worker's queues in order: pipeline work first
     return {}
 
 
@@ -68,6 +89,7 @@ def create_celery() -> Celery:
         task_default_queue=prefix,
         task_default_exchange=prefix,
         task_default_routing_key=prefix,
+        task_routes=(_route,),
         control_exchange=f"{prefix}.control",
         event_exchange=f"{prefix}.events",
         # A worker reconnects to a restarted broker for as long as it takes, instead of exiting.

@@ -62,14 +62,15 @@ def worker(
                                               "roomcast-PID@HOST). With --check: the worker to ask.")] = None,
     concurrency: Annotated[int | None, typer.Option(help="Tasks run at once (threads); ROOMCAST_WORKER_CONCURRENCY.")] = None,
     queues: Annotated[str | None, typer.Option(help="Comma-separated queues to consume (default: the "
-                                                "deployment's queue, ROOMCAST_QUEUE_PREFIX).")] = None,
+                                                "deployment's queue, ROOMCAST_QUEUE_PREFIX, then its "
+                                                "housekeeping queue, PREFIX.housekeeping).")] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
     check: Annotated[bool, typer.Option("--check", help="Do not run: exit 0 if the database answers and a "
                                         "worker (this --name, or any) answers a ping; 1 otherwise.")] = False,
 ) -> None:
     """Run a pipeline worker (the embedded one, or one of many in the scale-out mode)."""
     from roomcast import embedded
-    from roomcast.celery_app import celery_app
+    from roomcast.celery_app import celery_app, worker_queues
     from roomcast.sweep import install, sweep_once
 
     if check:
@@ -80,7 +81,7 @@ def worker(
     install(celery_app)
     argv = ["worker", "--pool=threads", f"--concurrency={concurrency or settings.worker_concurrency}",
             f"--loglevel={loglevel}", f"--hostname={name or default_worker_name()}",
-            f"--queues={queues or settings.queue_prefix}",
+            f"--queues={queues or ','.join(worker_queues(settings))}",
             # Gossip and mingle only share state between workers, which the database holds; their
             # restart after a lost Redis connection is what crashed workers ('NoneType' ... 'hostname').
             "--without-gossip", "--without-mingle", "--without-heartbeat"]
