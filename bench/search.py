@@ -87,7 +87,7 @@ def measure(run: Callable[[str], object], queries: list[str], rounds: int) -> di
 
 def searcher(url: str) -> Callable[[str], object]:
     from roomcast.db import engine_for
-    from search.backend import Filters
+    from search.backends import Filters
     from search.service import search
     from sqlalchemy.orm import Session
 
@@ -143,7 +143,7 @@ def reindex(url: str) -> float:
     from sqlalchemy.orm import Session
 
     from roomcast.db import engine_for
-    from search.backend import backend_for
+    from search.backends import backend_for
 
     started = time.perf_counter()
     with Session(engine_for(url)) as session:

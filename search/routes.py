@@ -13,7 +13,7 @@ from sqlalchemy import select
 from roomcast.access import access_for
 from roomcast.models import Show
 from roomcast.web import SessionDep, templates
-from search.backend import Filters
+from search.backends import Filters
 from search.query import MAX_QUERY_CHARS, QueryError
 from search.service import by_episode, search
 from search.speakers import MAX_SPEAKER_CHARS, speaker_lines

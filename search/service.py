@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from search.analysis import fold, terms
 from search.languages import UNSTEMMED
-from search.backend import Filters, Hit, backend_for
+from search.backends import Filters, Hit, backend_for
 from search.query import Query, parse
 
 MAX_LIMIT = 100

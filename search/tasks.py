@@ -19,7 +19,8 @@ from roomcast.db import session_scope
 from roomcast.lookups import episode_of_room
 from roomcast.models import Episode, SearchSyncRequest
 from roomcast.runs import StepContext, room_task
-from search.backend import INDEXABLE_SQL, INDEXABLE_STATUSES, backend_for
+from search.backends import backend_for
+from search.backends.base import INDEXABLE_SQL, INDEXABLE_STATUSES
 
 log = logging.getLogger(__name__)
 

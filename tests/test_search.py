@@ -216,7 +216,7 @@ def test_unpublishing_hides_at_once_and_publishing_again_finds_it(corpus: Corpus
 
 def test_reindex_rebuilds_the_same_answers(corpus: Corpus) -> None:
     from roomcast.db import new_session
-    from search.backend import backend_for
+    from search.backends import backend_for
 
     def answers() -> list[tuple]:
         # Scores may move a little: statistics still count deleted documents until a merge.
@@ -279,7 +279,7 @@ def test_embedded_index_folds_accents(corpus: Corpus) -> None:
 def test_a_lost_embedded_index_is_rebuilt_by_catch_up(corpus: Corpus, tmp_path: Path) -> None:
     if corpus.backend != "embedded":
         pytest.skip("the scale-out index is the database itself")
-    from search.tantivy_backend import TantivyBackend
+    from search.backends.tantivy_index import TantivyBackend
     from search.tasks import catch_up
 
     backend = TantivyBackend.default()

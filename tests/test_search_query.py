@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.backend import MARK_END, MARK_START, render_snippet
-from search.postgres_backend import PostgresBackend
+from search.backends.base import MARK_END, MARK_START, render_snippet
+from search.backends.postgres_fts import PostgresBackend
 from search.query import Query, QueryError, parse
 
 

@@ -11,7 +11,7 @@ def search_reindex() -> None:
     """Rebuild the search index from the database (everything published)."""
     import time
 
-    from search.backend import backend_for
+    from search.backends import backend_for
 
     started = time.monotonic()
     with command_session() as session:

@@ -22,7 +22,7 @@ import tantivy
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from search.backend import (
+from search.backends.base import (
     INDEXABLE_SEGMENTS_SQL, INDEXABLE_SQL, MARK_END, MARK_START, Filters, Hit, day_bounds, hit_from_row,
     as_utc, indexable_segments, ranked, render_snippet, visible_rows,
 )

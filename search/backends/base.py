@@ -1,4 +1,4 @@
-"""One search interface, two backends: a tantivy index (embedded) and PostgreSQL full text (scale-out).
+"""What both search backends share: the interface, the hit, the filters, and the SQL that reads hits back.
 
 ``transcript_segments`` is the truth; an index only says which segments match and how well.
 Hits are always read back from the database, which checks once more that the episode is
@@ -115,16 +115,6 @@ def ranked(hits: list[Hit]) -> list[Hit]:
     """Best score first; on a tie the newer episode, then the earlier moment."""
     oldest = datetime.min.replace(tzinfo=timezone.utc)
     return sorted(hits, key=lambda h: (-round(h.score, 6), -(h.published_at or oldest).timestamp(), h.episode_id, h.start))
-
-
-def backend_for(session: Session) -> SearchBackend:
-    if session.get_bind().dialect.name == "postgresql":
-        from search.postgres_backend import PostgresBackend
-
-        return PostgresBackend()
-    from search.tantivy_backend import TantivyBackend
-
-    return TantivyBackend.default()
 
 
 # Episodes are indexed as the pipeline's last step before publishing, so "processing" ones are

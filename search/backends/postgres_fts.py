@@ -14,7 +14,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from search.backend import (
+from search.backends.base import (
     INDEXABLE_SQL, MARK_END, MARK_START, VISIBLE_SQL, Filters, Hit, day_bounds, hit_from_row, ranked, render_snippet,
     visible_rows, with_visibility,
 )
