@@ -38,5 +38,10 @@ tests/js/node_modules: tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The suite in two pytest-xdist workers (CI's two cores), each taking a test file at a time
+# (--dist loadfile), so a module's server starts once; the longest files go first
+# (tests/conftest.py: LONGEST_FILES). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+
 test: system-deps install tests/js/node_modules
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
