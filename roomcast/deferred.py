@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import Celery
 from sqlalchemy import delete, select
 
 from roomcast.db import session_scope
@@ -23,10 +24,9 @@ def defer(name: str, args: list) -> None:
         session.add(DeferredTask(name=name, args=args))
 
 
-def drain() -> int:
-    """Send what was deferred; stops at the first send the broker refuses. Returns how many went."""
-    from roomcast.celery_app import celery_app
-
+def drain(celery_app: Celery) -> int:
+    """Send what was deferred through ``celery_app`` (whose ``send_task`` defers anew and answers
+    None while the broker is down); stops at the first send refused. Returns how many went."""
     with session_scope() as session:
         pending = [(t.id, t.name, t.args) for t in session.scalars(select(DeferredTask).order_by(DeferredTask.id).limit(BATCH))]
     sent = 0

@@ -21,10 +21,12 @@ from datetime import datetime, timedelta
 from celery import bootsteps
 from sqlalchemy import func, select, update
 
-from roomcast.db import session_scope
-from roomcast.models import PipelineRun, PipelineStep, RunStatus
 from roomcast.canvas import step_for
-from roomcast.pipeline import advance, restart_lost_live_loops, send, unfinished_rooms
+from roomcast.celery_app import celery_app
+from roomcast.db import session_scope
+from roomcast.deferred import drain
+from roomcast.models import PipelineRun, PipelineStep, RunStatus
+from roomcast.pipeline import advance, send, unfinished_rooms
 from roomcast.runs import UNFINISHED, clock, database_now
 from roomcast.settings import get_settings
 
@@ -86,13 +88,10 @@ def resend_stalled(force: bool = False) -> list[str]:
 
 
 def sweep_once(force: bool = False) -> None:
-    from roomcast.deferred import drain
-
-    drain()
+    drain(celery_app)
     for room_id in unfinished_rooms():
         advance(room_id)
     resend_stalled(force)
-    restart_lost_live_loops()
 
 
 class Sweeper(bootsteps.StartStopStep):

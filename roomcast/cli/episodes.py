@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from roomcast.cli import remote
 from roomcast.cli.common import FINAL_STATUSES, app, command_session, episode_app, fail, stderr, text_option
+from roomcast.cli.progress import Follower
 from roomcast.db import migrate, session_scope
 from roomcast.errors import UserError
 from roomcast.settings import get_settings
@@ -113,33 +112,6 @@ def _episode_json(episode_id: int) -> dict:
         return {**view, "room_id": episode.room_id}  # what `roomcast rerun` takes
 
 
-class _Follower:
-    """A progress bar on a terminal; elsewhere (a log, CI) one line each time the stage changes."""
-
-    def __init__(self) -> None:
-        self.bar: Progress | None = None
-        self.last = ""
-
-    def __enter__(self) -> _Follower:
-        if sys.stderr.isatty():
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                                TimeElapsedColumn(), console=stderr)
-            self.bar.__enter__()
-            self.task = self.bar.add_task("queued", total=1.0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-
-    def update(self, stage: str, progress: float) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, completed=progress, description=stage)
-        elif stage not in (self.last, "running"):  # "running" alone: between two steps
-            self.last = stage
-            stderr.print(f"{progress * 100:3.0f}%  {stage}", highlight=False, soft_wrap=True)
-
-
 def _wait_for(episode_id: int, timeout: float) -> str:
     """Follow the pipeline with a progress bar; start a worker for the while if none runs."""
     from roomcast import embedded
@@ -155,7 +127,7 @@ def _wait_for(episode_id: int, timeout: float) -> str:
             pass  # another worker took the lock first: it will do the work
     deadline = time.monotonic() + timeout
     try:
-        with _Follower() as follower:
+        with Follower() as follower:
             while True:
                 view = _episode_json(episode_id)
                 pipeline = view["pipeline"] or {}

@@ -18,6 +18,7 @@ import httpx
 import typer
 
 from roomcast.cli.common import FINAL_STATUSES, fail, stderr
+from roomcast.cli.progress import Follower
 
 Server = Annotated[str | None, typer.Option(
     "--server", envvar="ROOMCAST_SERVER", help="Run this against a roomcast server (its public URL) with "
@@ -85,16 +86,14 @@ def episode(remote: Remote, episode_id: int) -> dict:
 
 def wait_for(remote: Remote, episode_id: int, timeout: float) -> dict:
     """Follow the pipeline on the server until the episode is done."""
-    from roomcast.cli.episodes import _Follower
-
     deadline = time.monotonic() + timeout
-    with _Follower() as follower:
+    with Follower() as follower:
         while True:
             view = episode(remote, episode_id)
             pipeline = view.get("pipeline") or {}
             follower.update(pipeline.get("stage", "queued"), pipeline.get("progress", 0.0))
-            if view["status"] in FINAL_STATUSES:
-                return view
+            if view["status"] in FINAL_STATUSES and pipeline.get("status") not in ("queued", "running"):
+                return view  # published (or held) and its run closed
             if time.monotonic() > deadline:
                 fail(f"episode {episode_id} not done after {timeout:.0f} s (it goes on on the server)", code=1)
             time.sleep(1.0)
