@@ -6,12 +6,15 @@ import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from roomcast.instants import as_utc
 from roomcast.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -96,6 +99,18 @@ def session_scope() -> Iterator[Session]:
 def is_postgres(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def clock(session: Session) -> Any:
+    """Now, by the database's clock where there is one to share, as a value to store: leases
+    (pipeline steps, nodes, live loops) are compared across machines, so one whose clock runs
+    ahead must not take its peers for dead."""
+    return func.now() if is_postgres(session) else datetime.now(timezone.utc)
+
+
+def database_now(session: Session) -> datetime:
+    """Now, by the same clock, to compare with what :func:`clock` stored."""
+    return as_utc(session.scalar(select(func.now()))) if is_postgres(session) else datetime.now(timezone.utc)
 
 
 def migrate(url: str | None = None) -> None:

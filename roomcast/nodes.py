@@ -26,16 +26,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any
+from typing import IO
 from urllib.parse import quote
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from roomcast.db import is_postgres, session_scope
-from roomcast.instants import as_utc
-from roomcast.models import Node, utcnow
+from roomcast.db import clock, database_now, session_scope
+from roomcast.models import Node
 from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -65,17 +64,9 @@ def held() -> Lease | None:
     return _held
 
 
-def db_now(session: Session) -> datetime:
-    return as_utc(session.scalar(select(func.now()))) if is_postgres(session) else utcnow()
-
-
-def _clock(session: Session) -> Any:
-    return func.now() if is_postgres(session) else utcnow()
-
-
 def alive_since(session: Session) -> datetime:
     """Heartbeats at or after this instant are alive ones."""
-    return db_now(session) - timedelta(seconds=get_settings().node_lease_s)
+    return database_now(session) - timedelta(seconds=get_settings().node_lease_s)
 
 
 def is_alive(node: Node, since: datetime) -> bool:
@@ -154,7 +145,7 @@ def _try_take(name: str, url: str | None, instance: str) -> str | None:
     mine = dict(url=url, instance=instance, home=home, host=socket.gethostname(), pid=os.getpid())
     try:
         with session_scope() as session:
-            now, since = db_now(session), alive_since(session)
+            now, since = database_now(session), alive_since(session)
             row = session.get(Node, name)
             if row is None:
                 session.add(Node(name=name, started_at=now, heartbeat_at=now, **mine))
@@ -163,7 +154,7 @@ def _try_take(name: str, url: str | None, instance: str) -> str | None:
                 return f"{row.host}, pid {row.pid}, last heartbeat {(now - row.heartbeat_at).total_seconds():.1f} s ago"
             # Dead, or its predecessor here (whose lock we hold): take it, unless someone else just did.
             taken = session.execute(update(Node).where(Node.name == name, Node.instance == row.instance)
-                                    .values(started_at=now, heartbeat_at=_clock(session), **mine)).rowcount
+                                    .values(started_at=now, heartbeat_at=clock(session), **mine)).rowcount
             return None if taken else "a server that took it a moment ago"
     except IntegrityError:
         return "a server registering at the same moment"
@@ -174,7 +165,7 @@ def beat(lease: Lease) -> bool:
     """Renew the lease; False if another process took the name (this one was silent past its lease)."""
     with session_scope() as session:
         return session.execute(update(Node).where(Node.name == lease.name, Node.instance == lease.instance)
-                               .values(heartbeat_at=_clock(session))).rowcount == 1
+                               .values(heartbeat_at=clock(session))).rowcount == 1
 
 
 def release(lease: Lease) -> None:

@@ -20,17 +20,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from celery import Task
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from roomcast.canvas import step_name
-from roomcast.db import is_postgres, session_scope
-from roomcast.instants import as_utc
+from roomcast.db import clock, database_now, session_scope  # noqa: F401 - database_now: roomcast.live_loops imports it from here
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, PipelineStep, RunStatus, utcnow
 from roomcast.settings import get_settings
 
@@ -71,16 +70,6 @@ class StepContext:
                 .values(heartbeat_at=clock(session), **values)
             )
             return result.rowcount == 1
-
-
-def clock(session: Session) -> Any:
-    """Now, by the database's clock where there is one to share: leases are compared across
-    machines, so a worker whose clock runs ahead must not take its peers' steps for dead."""
-    return func.now() if is_postgres(session) else utcnow()
-
-
-def database_now(session: Session) -> datetime:
-    return as_utc(session.scalar(select(func.now()))) if is_postgres(session) else utcnow()
 
 
 def current_run(session, room_id: int) -> PipelineRun | None:  # type: ignore[no-untyped-def]

@@ -23,11 +23,11 @@ from sqlalchemy import func, select, update
 
 from roomcast.canvas import step_for
 from roomcast.celery_app import celery_app
-from roomcast.db import session_scope
+from roomcast.db import clock, database_now, session_scope
 from roomcast.deferred import drain
 from roomcast.models import PipelineRun, PipelineStep, RunStatus
 from roomcast.pipeline import advance, send, unfinished_rooms
-from roomcast.runs import UNFINISHED, clock, database_now
+from roomcast.runs import UNFINISHED
 from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)
