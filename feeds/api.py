@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds import episodes as episode_actions
@@ -21,6 +20,7 @@ from feeds.feed_tokens import create_feed_token, revoke_feed_token
 from feeds.rss import feed_url
 from feeds.shows import ShowSettings, apply_settings
 from roomcast.auth import CreatorClaims, bearer, require_creator_of
+from roomcast.lookups import require_show
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
@@ -30,11 +30,6 @@ from roomcast.web import RowId, SessionDep
 router = APIRouter(prefix="/api", tags=["creators"])
 
 
-def _show(session: Session, slug: str) -> Show:
-    show = session.scalars(select(Show).where(Show.slug == slug)).first()
-    if show is None:
-        raise HTTPException(404, f"no show {slug!r}")
-    return show
 
 
 def _episode(session: Session, episode_id: int) -> Episode:
@@ -150,14 +145,14 @@ def show_view(show: Show) -> ShowView:
 
 @router.get("/shows/{slug}", response_model=ShowView, tags=["shows"])
 def get_show(slug: str, session: SessionDep, claims: CreatorClaims) -> ShowView:
-    show = _show(session, slug)
+    show = require_show(session, slug)
     require_creator_of(slug, claims)
     return show_view(show)
 
 
 @router.patch("/shows/{slug}", response_model=ShowView, tags=["shows"])
 def edit_show(slug: str, body: ShowEdit, session: SessionDep, claims: CreatorClaims) -> ShowView:
-    show = _show(session, slug)
+    show = require_show(session, slug)
     require_creator_of(slug, claims)
     _apply(session, lambda: apply_settings(show, ShowSettings(**body.model_dump())))
     return show_view(show)
@@ -178,7 +173,7 @@ class FeedTokenView(BaseModel):
 @router.post("/shows/{slug}/feed-tokens", response_model=FeedTokenView, status_code=201, tags=["shows"])
 def create_token(slug: str, body: FeedTokenCreate, session: SessionDep, claims: CreatorClaims) -> FeedTokenView:
     """A personal feed URL for one subscriber of a private show."""
-    show = _show(session, slug)
+    show = require_show(session, slug)
     require_creator_of(slug, claims)
     token, secret = create_feed_token(session, show, body.label)
     session.commit()
@@ -188,7 +183,7 @@ def create_token(slug: str, body: FeedTokenCreate, session: SessionDep, claims: 
 
 @router.get("/shows/{slug}/feed-tokens", response_model=list[FeedTokenView], tags=["shows"])
 def list_tokens(slug: str, session: SessionDep, claims: CreatorClaims) -> list[FeedTokenView]:
-    show = _show(session, slug)
+    show = require_show(session, slug)
     require_creator_of(slug, claims)
     return [FeedTokenView(id=t.id, label=t.label, created_at=t.created_at, revoked_at=t.revoked_at) for t in show.feed_tokens]
 
@@ -196,7 +191,7 @@ def list_tokens(slug: str, session: SessionDep, claims: CreatorClaims) -> list[F
 @router.delete("/shows/{slug}/feed-tokens/{token_id}", response_model=FeedTokenView, tags=["shows"])
 def revoke_token(slug: str, token_id: RowId, session: SessionDep, claims: CreatorClaims) -> FeedTokenView:
     """The subscriber's feed URL stops working (403) within a second."""
-    show = _show(session, slug)
+    show = require_show(session, slug)
     require_creator_of(slug, claims)
     token = revoke_feed_token(session, show, token_id)
     session.commit()

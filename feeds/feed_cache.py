@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from roomcast.access import require_listener
 from feeds.rss import as_utc, build_feed
-from roomcast.errors import NotFound
+from roomcast.lookups import require_show
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
@@ -48,9 +48,7 @@ class FeedCache:
 
     def load(self, session: Session, slug: str, token: str | None) -> RenderedFeed:
         """Check access and version in the database; render only if the feed changed."""
-        show = session.scalars(select(Show).where(Show.slug == slug)).first()
-        if show is None:
-            raise NotFound(f"no show {slug!r}")
+        show = require_show(session, slug)
         require_listener(session, show, token)
         base = get_settings().public_base_url
         key = (slug, token if show.private else None, base)

@@ -25,6 +25,7 @@ from feeds.production import ProductionView, production_view
 from feeds.rss import feed_url, speakers
 from roomcast.db import new_session
 from roomcast.instants import as_utc
+from roomcast.lookups import require_show
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.runs import current_run
 from roomcast.settings import get_settings
@@ -196,9 +197,7 @@ def speaker_timeline(episode: Episode) -> list[dict]:
 @router.get("/shows/{slug}", response_class=HTMLResponse, include_in_schema=False)
 def show_page(slug: str, request: Request, session: SessionDep, token: str | None = None,
               page: Annotated[int, Query(ge=1, le=100_000)] = 1):
-    show = session.scalars(select(Show).where(Show.slug == slug)).first()
-    if show is None:
-        raise HTTPException(404, f"no show {slug!r}")
+    show = require_show(session, slug)
     access = _show_access(session, show, token)
     numbers = {e.id: number for number, e in enumerate(published_order(show), 1)}
     listed = [e for e in show.episodes if access.creator or e.status == EpisodeStatus.published]

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds.categories import check_category
 from roomcast.audio import UnreadableAudio, probe
 from roomcast.errors import Conflict, UserError
+from roomcast.lookups import show_by_slug
 from roomcast.models import PublishMode, Show
 from roomcast.storage import get_media_store
 from roomcast.text import SLUG, clean_line, clean_text
@@ -67,7 +67,7 @@ class ShowSettings:
 def create_show(session: Session, slug: str, settings: ShowSettings, image: Path | None = None) -> Show:
     if not SLUG.match(slug):
         raise UserError(f"show slug {slug!r}: use 1-64 lower-case letters, digits and inner hyphens")
-    if session.scalars(select(Show).where(Show.slug == slug)).first() is not None:
+    if show_by_slug(session, slug) is not None:
         raise Conflict(f"a show with slug {slug!r} already exists")
     if not settings.title or not clean_line(settings.title):
         raise UserError("a show needs a title")

@@ -66,15 +66,9 @@ def command_session() -> Iterator[Session]:
 
 
 def find_show(session, slug: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
+    from roomcast.lookups import require_show
 
-    from roomcast.errors import NotFound
-    from roomcast.models import Show
-
-    show = session.scalars(select(Show).where(Show.slug == slug)).first()
-    if show is None:
-        raise NotFound(f"no show {slug!r}")
-    return show
+    return require_show(session, slug)
 
 
 def find_room(session, room_id: int):  # type: ignore[no-untyped-def]
