@@ -33,6 +33,7 @@ from roomcast.canvas import (CATCH_UP_POSTPROD, CATCH_UP_SEARCH, FINISH, FOLLOW_
                              step_count)
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
+from roomcast.lookups import episode_of_room
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, Room, RunStatus, Track
 from roomcast.runs import UNFINISHED, StepContext, add_queued_step, current_run, finish_run, room_task
 from roomcast.settings import get_settings
@@ -51,7 +52,7 @@ def send(step: Step) -> None:
 
 def prepare_run(session: Session, room: Room) -> Episode:
     """Create the room's episode and a queued run in the caller's transaction."""
-    episode = session.scalars(select(Episode).where(Episode.room_id == room.id)).first()
+    episode = episode_of_room(session, room.id)
     if episode is None:
         episode = Episode(show=room.show, room=room, title=room.title, description=room.description,
                           language=room.show.language, status=EpisodeStatus.processing)

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from roomcast.canvas import step_name
 from roomcast.db import clock, database_now, session_scope  # noqa: F401 - database_now: roomcast.live_loops imports it from here
-from roomcast.models import Episode, EpisodeStatus, PipelineRun, PipelineStep, RunStatus, utcnow
+from roomcast.lookups import episode_of_room
+from roomcast.models import EpisodeStatus, PipelineRun, PipelineStep, RunStatus, utcnow
 from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -226,6 +227,6 @@ class RoomTask(Task):
 
 def _mark_episode_failed(room_id: int) -> None:
     with session_scope() as session:
-        episode = session.scalars(select(Episode).where(Episode.room_id == room_id)).first()
+        episode = episode_of_room(session, room_id)
         if episode is not None and episode.status == EpisodeStatus.processing:
             episode.status = EpisodeStatus.failed
