@@ -64,7 +64,7 @@ def create_app() -> FastAPI:
     app.include_router(transcripts_router)  # the room's transcript so far, the episode's
     app.include_router(search_router)
     app.include_router(health_router)  # /readyz: database, broker, media
-    app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("search", "static")]), name="static")
+    app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("feeds", "static"), ("search", "static")]), name="static")
     http_errors.install(app)  # domain exceptions (bad input, not found, conflict, access) as 4xx, once
     site.install(app)  # browsers get an HTML page for a 404, the API keeps its JSON; the favicon
 
