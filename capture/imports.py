@@ -144,8 +144,10 @@ def import_recording(
     session.add(room)
     session.flush()
     store = get_media_store()
+    identities: list[str] = []
     for number, (track, info) in enumerate(zip(tracks, infos), start=1):
-        participant = Participant(room=room, identity=f"import-{number}", display_name=track.speaker,
+        identities.append(import_identity(show_slug, track.speaker, identities))
+        participant = Participant(room=room, identity=identities[-1], display_name=track.speaker,
                                   role=Role.host if number == 1 else Role.speaker, consented_at=ended)
         key = f"rooms/{room.id}/tracks/{number}-{slugify(track.speaker, 'speaker')}{track.path.suffix.lower()}"
         size = store.copy_in(track.path, key)
@@ -156,6 +158,17 @@ def import_recording(
         session.add(RoomEvent(room=room, kind=mark.kind, at_s=mark.at_s, data=data))
     session.flush()
     return room
+
+
+def import_identity(show_slug: str, speaker: str, taken: list[str]) -> str:
+    """Who an imported track's speaker is (roomcast.people): the same name in a show's imports is
+    one person, its host say; two tracks of one name in one import are two people."""
+    base = f"import-{show_slug}-{slugify(speaker, 'speaker')}"[:120]
+    identity, count = base, 1
+    while identity in taken:
+        count += 1
+        identity = f"{base}-{count}"
+    return identity
 
 
 def discard_archive(room_id: int) -> None:

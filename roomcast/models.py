@@ -169,7 +169,7 @@ class Participant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
-    identity: Mapped[str] = mapped_column(String(128))
+    identity: Mapped[str] = mapped_column(String(128), index=True)
     display_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.listener)
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -259,6 +259,16 @@ class Episode(Base):
     segments: Mapped[list[TranscriptSegment]] = relationship(
         back_populates="episode", cascade="all, delete-orphan", order_by="TranscriptSegment.start_s"
     )
+
+
+class Person(Base):
+    """Whoever joined under an identity, across rooms and shows (roomcast.people). Pages and
+    search name a person by ``key``, which says nothing of the identity (an e-mail address, say)."""
+
+    __tablename__ = "people"
+
+    identity: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(16), unique=True)
 
 
 class LiveLoop(Base):

@@ -26,7 +26,7 @@ from roomcast.celery_app import celery_app
 from roomcast.db import clock, database_now, session_scope
 from roomcast.deferred import drain
 from roomcast.models import PipelineRun, PipelineStep, RunStatus
-from roomcast.pipeline import advance, send, unfinished_rooms
+from roomcast.pipeline import advance, restart_lost_live_loops, send, unfinished_rooms
 from roomcast.runs import UNFINISHED
 from roomcast.settings import get_settings
 
@@ -92,6 +92,7 @@ def sweep_once(force: bool = False) -> None:
     for room_id in unfinished_rooms():
         advance(room_id)
     resend_stalled(force)
+    restart_lost_live_loops()
 
 
 class Sweeper(bootsteps.StartStopStep):

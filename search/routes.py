@@ -1,4 +1,4 @@
-"""``GET /api/search``, ``GET /api/speakers/{name}`` and their pages."""
+"""``GET /api/search``, ``GET /api/speakers/{who}`` and their pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from roomcast.access import access_for
@@ -15,8 +15,8 @@ from roomcast.models import Show
 from roomcast.web import SessionDep, templates
 from search.backends import Filters
 from search.query import MAX_QUERY_CHARS, QueryError
-from search.service import by_episode, search
-from search.speakers import MAX_SPEAKER_CHARS, speaker_lines
+from search.service import by_episode, search, speaker_url
+from search.speakers import MAX_SPEAKER_CHARS, Who, people_called, person, speaker_lines
 
 router = APIRouter()
 GROUPED_HITS = 50  # hits read to group into episodes
@@ -27,6 +27,8 @@ class SearchHit(BaseModel):
     episode_title: str
     show: str
     speaker: str
+    speaker_id: str | None = None
+    speaker_url: str
     language: str
     start: float
     end: float
@@ -127,6 +129,9 @@ class SpokenLine(BaseModel):
     end: float
     text: str
     url: str
+    speaker: str = Field(description="The name as the episode's transcript has it.")
+    speaker_id: str | None = None
+    speaker_url: str
 
 
 class SpeakerEpisode(BaseModel):
@@ -139,24 +144,43 @@ class SpeakerEpisode(BaseModel):
     lines: list[SpokenLine]
 
 
+class PersonView(BaseModel):
+    speaker_id: str
+    name: str
+    url: str
+
+
 class SpeakerResponse(BaseModel):
-    speaker: str
+    speaker: str = Field(description="The person's name (or the name asked for, where several people spoke under it).")
+    speaker_id: str | None = Field(None, description="The person; none where several people share the name asked for.")
+    people: list[PersonView] = Field(description="Asked by a name that several people spoke under: each of them.")
     episodes: list[SpeakerEpisode]
     more: bool
 
 
-@router.get("/api/speakers/{name}", response_model=SpeakerResponse, tags=["search"])
-def speaker_api(session: SessionDep, name: str, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> SpeakerResponse:
-    """Everything one person said in published episodes of public shows, newest episode first."""
-    if not name.strip() or len(name) > MAX_SPEAKER_CHARS:
+@router.get("/api/speakers/{who}", response_model=SpeakerResponse, tags=["search"])
+def speaker_api(session: SessionDep, who: str, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> SpeakerResponse:
+    """Everything one person said in published episodes of public shows, newest episode first.
+
+    ``who``: the person's ``speaker_id`` (from a transcript line or a search hit), or a name: the
+    person who spoke under it, or, where several did, all of their lines and each of them in ``people``."""
+    who = who.strip()
+    if not who or len(who) > MAX_SPEAKER_CHARS:
         raise HTTPException(400, f"a speaker's name has 1 to {MAX_SPEAKER_CHARS} characters")
-    episodes, more = speaker_lines(session, name.strip(), page)
+    found = person(session, who)
+    people = [] if found else people_called(session, who)
+    if found is None:
+        found = people[0] if len(people) == 1 else Who(who)
+    episodes, more = speaker_lines(session, found, page)
     if not episodes and page == 1:
-        raise HTTPException(404, f"nobody called {name.strip()!r} has spoken in a published episode")
-    return SpeakerResponse(speaker=name.strip(), episodes=[SpeakerEpisode(**e) for e in episodes], more=more)
+        raise HTTPException(404, f"nobody called {who!r} has spoken in a published episode")
+    listed = [PersonView(speaker_id=p.speaker_id, name=p.name, url=speaker_url(p.speaker_id, p.name))
+              for p in people if len(people) > 1 and p.speaker_id]
+    return SpeakerResponse(speaker=found.name, speaker_id=found.speaker_id, people=listed,
+                           episodes=[SpeakerEpisode(**e) for e in episodes], more=more)
 
 
-@router.get("/speakers/{name}", response_class=HTMLResponse, include_in_schema=False)
-def speaker_page(request: Request, session: SessionDep, name: str, page: int = 1):
-    response = speaker_api(session, name, max(1, min(page, 10_000)))
+@router.get("/speakers/{who}", response_class=HTMLResponse, include_in_schema=False)
+def speaker_page(request: Request, session: SessionDep, who: str, page: int = 1):
+    response = speaker_api(session, who, max(1, min(page, 10_000)))
     return templates.TemplateResponse(request, "speaker.html", {"speaker": response, "page": page})

@@ -8,6 +8,7 @@ episode's best hit.
 from __future__ import annotations
 
 import math
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +35,8 @@ class Result:
             "episode_title": hit.episode_title,
             "show": hit.show_slug,
             "speaker": hit.speaker,
+            "speaker_id": hit.speaker_id,
+            "speaker_url": speaker_url(hit.speaker_id, hit.speaker),
             "language": hit.language,
             "start": round(self.start, 2),
             "end": round(hit.end, 2),
@@ -64,6 +67,11 @@ class EpisodeResults:
 # A hit's link starts a second before its word: landing on the word itself clips its first
 # sound (players seek to a frame, not a sample) and gives the listener no run-up.
 HIT_LEAD_S = 1.0
+
+
+def speaker_url(speaker_id: str | None, name: str) -> str:
+    """The person's page; by name only for lines older than people (no participant)."""
+    return f"/speakers/{speaker_id}" if speaker_id else f"/speakers/{quote(name, safe='')}"
 
 
 def episode_url(episode_id: int, seconds: float, lead_s: float = 0.0) -> str:

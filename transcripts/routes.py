@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from roomcast.access import require_listener
 from roomcast.auth import bearer, is_creator_of, require_room_token
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess
+from roomcast.people import keys_of_participants
 from roomcast.web import RowId, SessionDep
 from transcripts.lines import Line
 from transcripts.room_transcript import room_transcript
@@ -33,7 +34,8 @@ class WordView(BaseModel):
 class LineView(BaseModel):
     """One speaker's line; times in seconds on the episode (or, for a live room, the room's clock)."""
 
-    speaker: str
+    speaker: str = Field(description="The name the speaker goes by (two people of one name: 'Carl', 'Carl (2)').")
+    speaker_id: str | None = Field(None, description="The person: their page is /speakers/{speaker_id}.")
     start: float
     end: float
     text: str
@@ -42,11 +44,11 @@ class LineView(BaseModel):
                               "change, and live transcription replaces it within seconds of the turn's end.")
 
     @classmethod
-    def of(cls, line: Line) -> LineView:
+    def of(cls, line: Line, people: dict[int, str]) -> LineView:
         words = [WordView(word=w["word"], start=w["start"], end=w["end"], probability=w.get("probability"))
                  for w in line.words]
-        return cls(speaker=line.speaker, start=line.start, end=line.end, text=line.text, words=words,
-                   provisional=line.provisional)
+        return cls(speaker=line.speaker, speaker_id=people.get(line.participant_id), start=line.start, end=line.end,
+                   text=line.text, words=words, provisional=line.provisional)
 
 
 class RoomTranscriptView(BaseModel):
@@ -81,8 +83,9 @@ def live_transcript(
     elif room.show.private or room.access != RoomAccess.open:
         require_room_token(room, token)
     transcript = room_transcript(room, since)
+    people = keys_of_participants(session, {line.participant_id for line in transcript.lines if line.participant_id})
     return RoomTranscriptView(room_id=room.id, status=room.status.value, complete=transcript.complete,
-                              lines=[LineView.of(line) for line in transcript.lines])
+                              lines=[LineView.of(line, people) for line in transcript.lines])
 
 
 @router.get("/api/episodes/{episode_id}/transcript", response_model=EpisodeTranscript, tags=["episodes"])
@@ -99,5 +102,7 @@ def get_transcript(
     if not access.creator and episode.status != EpisodeStatus.published:  # the words are out when the audio is
         raise HTTPException(404, f"no episode {episode_id}")
     segments = sorted(episode.segments, key=lambda s: (s.start_s, s.end_s, s.speaker))
-    lines = [LineView.of(Line(s.speaker, s.participant_id, s.start_s, s.end_s, s.text, s.words or [])) for s in segments]
+    people = keys_of_participants(session, {s.participant_id for s in segments if s.participant_id})
+    lines = [LineView.of(Line(s.speaker, s.participant_id, s.start_s, s.end_s, s.text, s.words or []), people)
+             for s in segments]
     return EpisodeTranscript(episode_id=episode_id, language=episode.language, lines=lines)

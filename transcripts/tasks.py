@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from roomcast.db import session_scope
 from roomcast.models import Episode, Room, Track, TranscriptSegment
 from roomcast.own_speech import load_own_speech, save_own_speech
+from roomcast.people import keys_of_participants
 from roomcast.runs import StepContext, room_task
 from roomcast.storage import get_media_store
 from roomcast.timemap import TimeMap
@@ -93,6 +94,7 @@ def build_transcript(step: StepContext, room_id: int) -> None:
     per_speaker = [(source.speaker, source.participant_id, source.offset_s, utterances)
                    for source, utterances in zip(sources, attributed(room_id, heard))]
     with session_scope() as session:
+        keys_of_participants(session, {source.participant_id for source in sources})  # search and speaker pages
         episode = _episode_for(session, room_id)
         time_map = TimeMap.from_json(episode.time_map)
         lines = merge(per_speaker)

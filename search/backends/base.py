@@ -36,6 +36,7 @@ class Hit:
     published_at: datetime | None
     language: str = "en"
     score: float = 0.0
+    speaker_id: str | None = None  # the person (roomcast.people): two guests called "Carl" are two
 
 
 @dataclass
@@ -89,8 +90,9 @@ def visible_rows(session: Session, ids: list[int], filters: Filters, snippet_sql
     """The hits' rows by segment id, only those the searcher may see; ``snippet_sql`` adds a column."""
     extra = f", {snippet_sql}" if snippet_sql else ""
     statement = with_visibility(
-        f"SELECT {HIT_COLUMNS}{extra} FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id "
-        f"JOIN shows sh ON sh.id = e.show_id WHERE ts.id IN :ids AND {VISIBLE_SQL}"
+        f"SELECT {HIT_COLUMNS}{extra}, pe.key FROM transcript_segments ts JOIN episodes e ON e.id = ts.episode_id "
+        f"JOIN shows sh ON sh.id = e.show_id LEFT JOIN participants p ON p.id = ts.participant_id "
+        f"LEFT JOIN people pe ON pe.identity = p.identity WHERE ts.id IN :ids AND {VISIBLE_SQL}"
     ).bindparams(bindparam("ids", expanding=True))
     rows = session.execute(statement, {**(params or {}), "ids": ids, "private_shows": sorted(filters.private_shows)})
     return {row[0]: row for row in rows}
@@ -108,7 +110,7 @@ def as_utc(value: datetime | str | None) -> datetime | None:
 def hit_from_row(row, snippet: str, score: float) -> Hit:  # type: ignore[no-untyped-def]
     words = json.loads(row[8]) if isinstance(row[8], str) else row[8]
     return Hit(row[0], row[1], row[2], row[3], row[4], float(row[5]), float(row[6]), row[7], snippet,
-               words or [], as_utc(row[9]), row[10], score)
+               words or [], as_utc(row[9]), row[10], score, speaker_id=row[-1])  # the person's key comes last
 
 
 def ranked(hits: list[Hit]) -> list[Hit]:

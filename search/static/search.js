@@ -32,7 +32,7 @@ function element(tag, attributes = {}, text = "") {
 function moment(hit) {
   const item = element("li");
   item.append(element("a", { class: "moment", href: hit.url }, clock(hit.start)), " ");
-  item.append(element("a", { class: "speaker", href: `/speakers/${encodeURIComponent(hit.speaker)}` }, hit.speaker), " ");
+  item.append(element("a", { class: "speaker", href: hit.speaker_url }, hit.speaker), " ");
   const snippet = element("span", { class: "snippet" });
   snippet.innerHTML = hit.snippet; // escaped by the server, only <mark> added
   item.append(snippet);
