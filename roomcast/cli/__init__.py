@@ -1,14 +1,29 @@
-"""The `roomcast` command line: run the server and workers, create shows, import recordings.
+"""The `roomcast` command line: a thin mount, as the app factory mounts routers.
 
-One module per command group; importing them registers their commands on ``app``.
+Each domain package owns its command group (``feeds.cli``: show, episode, feed-token;
+``live.cli``: room, token join; ``search.cli``: search); the kernel's are here: serve, worker and
+migrate (``server``), token creator|revoke-creator (``tokens``), and import, status and rerun
+(``episodes``), which span capture, the pipeline and feeds. Importing a module registers its
+commands on the root app (``root``).
 """
 
 from __future__ import annotations
 
 import logging
 
-from roomcast.cli import episodes, rooms, search, server, shared_secret, shows, tokens  # noqa: F401 - registers commands
-from roomcast.cli.common import app
+from feeds.cli import episode_app, feed_token_app, show_app
+from live.cli import room_app, token_join
+from roomcast.cli import episodes, server, shared_secret, tokens  # noqa: F401 - registers their commands
+from roomcast.cli.root import app, token_app
+from search.cli import search_app
+
+app.add_typer(show_app, name="show")
+app.add_typer(token_app, name="token")
+app.add_typer(feed_token_app, name="feed-token")
+app.add_typer(episode_app, name="episode")
+app.add_typer(room_app, name="room")
+app.add_typer(search_app, name="search")
+token_app.command("join")(token_join)
 
 
 def main() -> None:

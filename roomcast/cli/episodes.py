@@ -1,4 +1,6 @@
-"""Episodes: import a recording, follow and rerun its pipeline, publish, unpublish and edit."""
+"""`import`, `status` and `rerun`: a recording made a room and its episode, followed and produced
+again. They span capture, the pipeline and feeds' episode view, so they are the composition's;
+`episode publish|unpublish|edit` are ``feeds.cli``'s."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from typing import Annotated
 import typer
 
 from roomcast.cli import remote
-from roomcast.cli.common import FINAL_STATUSES, app, command_session, episode_app, fail, stderr, text_option
 from roomcast.cli.progress import Follower
+from roomcast.cli.root import app
+from roomcast.commands import FINAL_STATUSES, fail, stderr, text_option
 from roomcast.db import migrate, session_scope
 from roomcast.errors import UserError
+from roomcast.remote_api import Remote, Server, Token
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
 
@@ -29,13 +33,13 @@ def import_(
     wait: Annotated[bool, typer.Option(help="Return once the episode is produced.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="End with the episode as one JSON line.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 3600.0,
-    server: remote.Server = None,
-    token: remote.Token = None,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """Import a multitrack recording as a finished room and produce its episode (with --server:
     the tracks are uploaded to that server)."""
     if server:
-        _remote_import(remote.Remote(server, token), slug, title, track, description, marker or [], clip or [],
+        _remote_import(Remote(server, token), slug, title, track, description, marker or [], clip or [],
                        off_record or [], wait, as_json, timeout)
         return
     from capture.imports import (
@@ -84,7 +88,7 @@ def import_(
         fail(f"the pipeline failed: {view['pipeline']['error'] if view['pipeline'] else 'unknown error'}", code=1)
 
 
-def _remote_import(server: remote.Remote, slug: str, title: str, tracks: list[str], description: str,
+def _remote_import(server: Remote, slug: str, title: str, tracks: list[str], description: str,
                    markers: list[str], clips: list[str], off_record: list[str], wait: bool, as_json: bool,
                    timeout: float) -> None:
     imported = remote.import_recording(server, slug, title, tracks, description, markers, clips, off_record)
@@ -150,14 +154,14 @@ def _wait_for(episode_id: int, timeout: float) -> str:
 def status(
     episode: Annotated[int, typer.Argument(help="Episode id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the episode as one JSON line.")] = False,
-    server: remote.Server = None,
-    token: remote.Token = None,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """Show an episode's status, links and pipeline progress."""
     from roomcast.models import Episode
 
     if server:
-        view = remote.episode(remote.Remote(server, token), episode)
+        view = remote.episode(Remote(server, token), episode)
     else:
         migrate()
         with session_scope() as session:
@@ -194,65 +198,3 @@ def rerun(room: Annotated[int, typer.Argument(help="Room id.")]) -> None:
     except Exception as error:
         fail(f"the pipeline of room {room} could not be queued ({error})", code=1)
     typer.echo(f"room {room}: pipeline dispatched")
-
-
-def _episode_action(episode_id: int, action) -> None:  # type: ignore[no-untyped-def]
-    from roomcast.models import Episode
-
-    with command_session() as session:
-        episode = session.get(Episode, episode_id)
-        if episode is None:
-            fail(f"no episode {episode_id}")
-        action(episode)
-        status = episode.status.value
-    typer.echo(f"episode {episode_id}: {status}")
-
-
-def _remote_action(server: remote.Remote, episode_id: int, action: str) -> None:
-    view = server.call("POST", f"/api/episodes/{episode_id}/{action}")  # the server syncs search itself
-    typer.echo(f"episode {episode_id}: {view['status']}")
-
-
-@episode_app.command("publish")
-def episode_publish(episode: Annotated[int, typer.Argument(help="Episode id.")], server: remote.Server = None,
-                    token: remote.Token = None) -> None:
-    """Publish an episode held for review (or unpublished)."""
-    _publish(episode, server, token, True)
-
-
-@episode_app.command("unpublish")
-def episode_unpublish(episode: Annotated[int, typer.Argument(help="Episode id.")], server: remote.Server = None,
-                      token: remote.Token = None) -> None:
-    """Take an episode out of the feed and pages; its archive stays."""
-    _publish(episode, server, token, False)
-
-
-def _publish(episode: int, server: str | None, token: str | None, published: bool) -> None:
-    """Through the server's API with --server, else on the database (feeds.episodes.set_published)."""
-    from feeds.episodes import set_published
-
-    if server:
-        _remote_action(remote.Remote(server, token), episode, "publish" if published else "unpublish")
-        return
-    _episode_action(episode, lambda e: set_published(e, published))
-
-
-@episode_app.command("edit")
-def episode_edit(
-    episode: Annotated[int, typer.Argument(help="Episode id.")],
-    title: Annotated[str | None, typer.Option(help="New title.", callback=text_option(Line(255, 1)))] = None,
-    description: Annotated[str | None, typer.Option(help="New show notes.", callback=text_option(Prose()))] = None,
-    server: remote.Server = None,
-    token: remote.Token = None,
-) -> None:
-    """Change an episode's title or show notes."""
-    from feeds.episodes import edit
-
-    if server:
-        changes = {name: value for name, value in (("title", title), ("description", description)) if value is not None}
-        view = remote.Remote(server, token).call("PATCH", f"/api/episodes/{episode}", json=changes)
-        typer.echo(f"episode {episode}: {view['status']}")
-        return
-    _episode_action(episode, lambda e: edit(e, title, description))
-
-

@@ -7,7 +7,7 @@ import sys
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from roomcast.cli.common import stderr
+from roomcast.commands import stderr
 
 
 class Follower:

@@ -1,60 +1,15 @@
-"""Creator commands against a server: a creator's laptop needs its URL and a creator token, not
-the servers' database, broker, media or secret.
-
-``--server`` (``ROOMCAST_SERVER``) turns ``import``, ``status`` and ``episode publish|unpublish``
-into calls of the API (``capture.import_routes``, ``feeds.api``) with ``--token``
-(``ROOMCAST_CREATOR_TOKEN``, from ``roomcast token creator SLUG`` on a server). Nothing is read
-or written locally but the tracks sent; answers are the server's, errors its ``detail``.
-"""
+"""`import`, `status` and the wait of `--wait` against a server (``--server``): the tracks are
+checked here and uploaded, then imported there (``capture.import_routes``); the episode is followed
+through the API (``feeds.api``)."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from typing import Annotated, Any
 
-import httpx
-import typer
-
-from roomcast.cli.common import FINAL_STATUSES, fail, stderr
 from roomcast.cli.progress import Follower
-
-Server = Annotated[str | None, typer.Option(
-    "--server", envvar="ROOMCAST_SERVER", help="Run this against a roomcast server (its public URL) with "
-    "--token, instead of this machine's database and media.")]
-Token = Annotated[str | None, typer.Option(
-    "--token", envvar="ROOMCAST_CREATOR_TOKEN", help="The show's creator token, for --server.", show_default=False)]
-UPLOAD_TIMEOUT = httpx.Timeout(30.0, read=600.0, write=600.0)
-
-
-class Remote:
-    """The API of one server, as one creator."""
-
-    def __init__(self, server: str, token: str | None) -> None:
-        if not token:
-            fail("--server needs the show's creator token: --token or ROOMCAST_CREATOR_TOKEN")
-        self.client = httpx.Client(base_url=server.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
-                                   timeout=UPLOAD_TIMEOUT)
-
-    def call(self, method: str, path: str, **kwargs: Any) -> dict:
-        try:
-            response = self.client.request(method, path, **kwargs)
-        except httpx.HTTPError as error:
-            fail(f"{self.client.base_url}: {error}", code=1)
-        if response.status_code >= 400:
-            fail(f"{self.client.base_url}{path}: {response.status_code} {_detail(response)}",
-                 code=1 if response.status_code >= 500 else 2)
-        return response.json()
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail", response.text)
-    except ValueError:
-        return response.text[:200]
-    return detail if isinstance(detail, str) else json.dumps(detail)[:400]
-
+from roomcast.commands import FINAL_STATUSES, fail, stderr
+from roomcast.remote_api import Remote
 
 def import_recording(remote: Remote, slug: str, title: str, tracks: list[str], description: str,
                      markers: list[str], clips: list[str], off_record: list[str]) -> dict:

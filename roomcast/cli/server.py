@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from roomcast.cli.common import app, fail, stderr
+from roomcast.cli.root import app
+from roomcast.commands import fail, stderr
 from roomcast.db import migrate as migrate_database
 from roomcast.settings import get_settings
 

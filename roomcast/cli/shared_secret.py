@@ -5,7 +5,7 @@ the embedded mode, wrong beside a shared database, where a CLI run on some machi
 node) would quietly make a key of its own and mint tokens every node rejects. There a command
 that may sign or check tokens refuses to start unless the key is set, or already in its data
 directory (copied there by the operator). A creator's laptop uses ``--server`` instead
-(``roomcast.cli.remote``): it needs no key at all.
+(``roomcast.remote_api``): it needs no key at all.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import os
 
 import typer
 
-from roomcast.cli.common import app, fail
+from roomcast.cli.root import app
+from roomcast.commands import fail
 from roomcast.settings import get_settings
 
 KEYLESS = {"migrate", "worker", "search"}  # none signs or checks a token (search: reindex only)

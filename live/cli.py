@@ -1,4 +1,6 @@
-"""`roomcast room`: schedule, open, correct and cancel live rooms."""
+"""`roomcast room` (schedule, open, correct and cancel live rooms) and `roomcast token join` (a
+personal join link). Mounted by roomcast/cli; each command works on this machine's database, or
+with ``--server`` through a server's API (``roomcast.remote_api``)."""
 
 from __future__ import annotations
 
@@ -6,10 +8,13 @@ from typing import Annotated
 
 import typer
 
-from roomcast.cli import remote
-from roomcast.cli.common import command_session, fail, find_room, find_show, room_app, text_option
+from roomcast.commands import command_session, fail, find_room, find_show, text_option
+from roomcast.remote_api import Remote, Server, Token
 from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
+
+room_app = typer.Typer(help="Open or schedule live rooms.", no_args_is_help=True)
+
 
 @room_app.command("schedule")
 def room_schedule(
@@ -19,8 +24,8 @@ def room_schedule(
     description: Annotated[str, typer.Option(help="What it is about.", callback=text_option(Prose()))] = "",
     access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
     max_stage: Annotated[int | None, typer.Option(help="Most people on the stage (default: the server's, 12; up to 50).")] = None,
-    server: remote.Server = None,
-    token: remote.Token = None,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """Schedule a room; the show's feed announces it as a pending live item."""
     from datetime import datetime
@@ -55,8 +60,8 @@ def room_open(
     access: Annotated[str, typer.Option(help="open, closed (invited identities) or private (join links only).")] = "open",
     host_name: Annotated[str, typer.Option(help="The host's display name.", callback=text_option(Line(80, 1)))] = "Host",
     max_stage: Annotated[int | None, typer.Option(help="Most people on the stage (default: the server's, 12; up to 50).")] = None,
-    server: remote.Server = None,
-    token: remote.Token = None,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """Open a room now: prints its page and the host's personal join link."""
     from live.rooms import host_link, open_room
@@ -76,7 +81,7 @@ def room_open(
 def _remote_room(server: str, token: str | None, slug: str, **fields: object) -> None:
     """Open or schedule the room through the server's API (``--server``)."""
     body = {name: value for name, value in fields.items() if value is not None}
-    room = remote.Remote(server, token).call("POST", f"/api/shows/{slug}/rooms", json=body)
+    room = Remote(server, token).call("POST", f"/api/shows/{slug}/rooms", json=body)
     state = f"scheduled for {room['scheduled_at']}" if room["status"] == "scheduled" else "is live"
     typer.echo(f"room {room['id']} {state}: {room['page_url']}")
     typer.echo(f"host link (keep it private): {room['host_link']}")
@@ -128,3 +133,29 @@ def _access(value: str):  # noqa: ANN202
         fail(f"--access {value!r}: one of open, closed, private")
 
 
+def token_join(
+    room_id: Annotated[int, typer.Argument(help="The room.")],
+    identity: Annotated[str, typer.Option(help="Who: a stable id such as an e-mail address or handle.")],
+    name: Annotated[str, typer.Option(help="The name shown in the room.", callback=text_option(Line(80, 1)))],
+    role: Annotated[str, typer.Option(help="The highest role allowed: host, moderator, speaker or listener.")] = "listener",
+    hours: Annotated[float | None, typer.Option(help="Hours until it expires.")] = None,
+    server: Server = None,
+    token: Token = None,
+) -> None:
+    """A personal join link (closed rooms: also puts the identity on the invite list)."""
+    from live.rooms import join_link
+    from roomcast.models import Role, Room
+
+    if role not in {r.value for r in Role}:
+        fail(f"--role {role!r}: one of host, moderator, speaker, listener")
+    if hours is not None and hours <= 0:
+        fail("--hours must be positive")
+    if server:
+        grant = {"identity": identity, "name": name, "role": role, **({"hours": hours} if hours else {})}
+        typer.echo(Remote(server, token).call("POST", f"/api/rooms/{room_id}/tokens", json=grant)["link"])
+        return
+    with command_session() as session:
+        room = session.get(Room, room_id)
+        if room is None:
+            fail(f"no room {room_id}")
+        typer.echo(join_link(room, identity, name, Role(role), hours))

@@ -1,5 +1,6 @@
-"""What every command group of the `roomcast` command line shares: the Typer apps, the one-line
-error, text checking and a command's unit of work.
+"""What every command group of the `roomcast` command line shares, wherever its commands live: the
+kernel's groups in roomcast/cli/, and the groups the domain packages own (``feeds.cli``,
+``live.cli``, ``search.cli``), which roomcast/cli mounts as the app factory mounts routers.
 
 Errors caused by the input are one line on stderr and exit code 2; the JSON asked for with
 ``--json`` is always the last line of stdout, and progress goes to stderr.
@@ -19,19 +20,6 @@ from roomcast.db import migrate, session_scope
 from roomcast.errors import UserError
 from roomcast.text import check_text
 
-app = typer.Typer(help="roomcast: live audio rooms that become podcast episodes.", no_args_is_help=True, add_completion=False)
-show_app = typer.Typer(help="Create and list shows (podcasts).", no_args_is_help=True)
-app.add_typer(show_app, name="show")
-token_app = typer.Typer(help="Mint signed, expiring tokens.", no_args_is_help=True)
-app.add_typer(token_app, name="token")
-feed_token_app = typer.Typer(help="Personal feed URLs of a private show's subscribers.", no_args_is_help=True)
-app.add_typer(feed_token_app, name="feed-token")
-episode_app = typer.Typer(help="Review, publish, unpublish and edit episodes.", no_args_is_help=True)
-app.add_typer(episode_app, name="episode")
-room_app = typer.Typer(help="Open or schedule live rooms.", no_args_is_help=True)
-app.add_typer(room_app, name="room")
-search_app = typer.Typer(help="The transcript search index.", no_args_is_help=True)
-app.add_typer(search_app, name="search")
 stderr = Console(stderr=True)
 
 FINAL_STATUSES = {"published", "review", "failed", "unpublished"}
