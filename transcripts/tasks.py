@@ -22,6 +22,7 @@ from transcripts.captions import captions_key
 from transcripts.crosstalk import TrackLevels, decide
 from transcripts.formats import rendered
 from transcripts.lines import merge, onto_episode
+from transcripts.other_tracks import others_of
 from transcripts.track_progress import advance, live_tails, load_progress, progress_key
 from transcripts.transcription import Utterance
 from transcripts.vocabulary import vocabulary
@@ -68,6 +69,7 @@ def transcribe_track(step: StepContext, room_id: int, track_id: int) -> None:
     progress = load_progress(room_id, track_id)
     own = load_own_speech(room_id).get(track_id)
     progress = advance(path, progress, language, final=True, tails=live_tails, own=own, hotwords=hotwords,
+                       others=others_of(room_id, track_id),
                        on_progress=lambda done_s: step.progress(min(1.0, done_s / max(duration, 1.0))))
     for warning in progress.warnings:
         step.warn(f"{speaker}: {warning}")

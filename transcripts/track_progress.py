@@ -22,9 +22,12 @@ import numpy as np
 from roomcast.audio import ASR_RATE, Excerpt, UnreadableAudio, read_excerpt
 from roomcast.own_speech import gate
 from roomcast.storage import get_media_store
+from transcripts.echo import cancelled
 from transcripts.transcription import TURN_GAP_S, Utterance, transcribe_turns, turns
 from transcripts.whisper_models import knows_language
 
+# The room's other tracks from a track time, for so many samples (see transcripts.echo.cancelled).
+Others = Callable[[float, int], list[np.ndarray]]
 WINDOW_S = 600.0
 # A turn is over once this much quiet follows its (VAD-padded) end: then nothing said next joins it.
 SETTLED_S = TURN_GAP_S
@@ -120,11 +123,14 @@ live_tails = Tails()  # this worker process's: follow_room's rounds share it
 
 def advance(path: Path, progress: TrackProgress, language: str | None, final: bool,
             on_progress: Callable[[float], None] | None = None, tails: Tails | None = None,
-            own: list[tuple[float, float]] | None = None, hotwords: str | None = None) -> TrackProgress:
+            own: list[tuple[float, float]] | None = None, hotwords: str | None = None,
+            others: Others | None = None) -> TrackProgress:
     """Transcribe the turns that are over since ``progress.done_s`` (with ``final``: all of them).
 
     ``own``: the spans (track seconds) where the track carries its own speaker (transcripts.crosstalk);
     the rest is silenced before the VAD and Whisper hear it. None: the whole track is its own.
+    ``others``: the room's other tracks over a stretch of this one, whose echo is taken out first
+    (transcripts.echo).
     ``hotwords``: the show's own words, spelled as the show spells them (transcription.vocabulary).
     """
     read = tails.read if tails else read_excerpt
@@ -143,7 +149,8 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             progress.final = True
             break
         finishing = final and (excerpt.at_end or excerpt.damage is not None)
-        samples = excerpt.samples if own is None else gate(excerpt.samples, excerpt.start_s, ASR_RATE, own, GATE_FLOOR_DB)
+        samples = excerpt.samples if others is None else cancelled(excerpt.samples, others(excerpt.start_s, excerpt.samples.size))
+        samples = samples if own is None else gate(samples, excerpt.start_s, ASR_RATE, own, GATE_FLOOR_DB)
         floor = _index(progress.done_s, excerpt)  # turns before it are known: pending, or transcribed
         spans = [(s + floor, e + floor) for s, e in speech_turns(samples[floor:])]
         newly = spans if finishing else settled(spans, excerpt.samples.size)
