@@ -139,11 +139,15 @@ def test_a_live_room_is_archived_and_published(recording_server: LiveServer, opu
         kinds = [row[0] for row in db.execute("SELECT kind FROM room_events WHERE room_id=? ORDER BY id", (room_id,))]
         chapters_key = db.execute("SELECT chapters_key FROM episodes WHERE room_id=?", (room_id,)).fetchone()[0]
     media = live.roomcast.data_dir / "media"
-    for identity, key, duration, _ in tracks:
-        # the speaker's whole speech, packet loss kept as gaps: within 50 ms of what was sent
-        assert abs(decoded_seconds(media / key) - sent[identity]) <= 0.05, (identity, key)
-        assert abs(duration - sent[identity]) <= 0.05
-    offsets = {identity: offset for identity, _, _, offset in tracks}
+    # The speaker's whole speech, packet loss kept as gaps: within 50 ms of what was sent, in however
+    # many segments. A bot starved of CPU sends late, its sender reports (aiortc's: the last packet's
+    # send time) then say its clock drifted, and the archive starts a new one: with two test workers
+    # running, hank's first segment once held 5.42 s of the 6.12 s sent.
+    for identity in sent:
+        segments = [(key, duration) for who, key, duration, _ in tracks if who == identity]
+        assert abs(sum(decoded_seconds(media / key) for key, _ in segments) - sent[identity]) <= 0.05, segments
+        assert abs(sum(duration for _, duration in segments) - sent[identity]) <= 0.05, segments
+    offsets = {identity: min(o for who, _, _, o in tracks if who == identity) for identity in sent}
     assert offsets["gus"] - offsets["host-talk"] > 6  # gus came on after hank had finished
     # archived, but off the record: not in the episode's transcript
     assert "fox" in words and "mountains" in words
