@@ -191,11 +191,12 @@ class Server:
 
 # The test files that take longest, longest first: run first, so that under pytest-xdist
 # (`make test`: two workers, a file at a time) no long file starts last and runs on alone.
-# Measured in one process at 9c6004a (`pytest --durations`, two shared cores): 90-160 s each.
+# Measured at 015390f (`make test`'s run, --junitxml, two shared cores): 75-245 s each.
 LONGEST_FILES = [
-    "test_capture.py", "test_crosstalk.py", "test_scaleout_healing.py", "test_import_to_feed.py",
-    "test_node_takeover.py", "test_live_stream.py", "test_feeds.py", "test_live_rooms.py",
-    "test_live_transcription.py", "test_postprod_pipeline.py", "test_recovery.py", "test_active_speakers.py",
+    "test_capture.py", "test_crosstalk.py", "test_import_to_feed.py", "test_scaleout_healing.py",
+    "test_node_takeover.py", "test_guest_clips.py", "test_bad_input.py", "test_recovery.py", "test_live_rooms.py",
+    "test_feeds.py", "test_live_transcription.py", "test_live_stream.py", "test_show_life.py",
+    "test_housekeeping_queue.py",
 ]
 
 
