@@ -207,15 +207,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 SERVER_LOGS: list[Path] = []  # every server a test started, newest last: shown when a test fails
+RUNNING_SERVERS: dict[Path, subprocess.Popen] = {}  # by log: a module's server outlives the test that started it
+FIRST_LOG = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[FIRST_LOG] = len(SERVER_LOGS)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
-    """A failing test carries the end of the logs of the servers it may have talked to."""
+    """A failing test carries the end of the logs of the servers it may have talked to: those still
+    running (a module's) and those started since it began (at least the last two)."""
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        for log in SERVER_LOGS[-2:]:
+        running = [log for log, process in RUNNING_SERVERS.items() if process.poll() is None]
+        since = SERVER_LOGS[min(item.stash.get(FIRST_LOG, len(SERVER_LOGS)), len(SERVER_LOGS) - 2):]
+        for log in list(dict.fromkeys(running + since))[-4:]:
             if log.exists():
                 tail = "\n".join(log.read_text(errors="replace").splitlines()[-80:])
                 report.sections.append((f"server log {log.name} (last 80 lines)", tail))
@@ -224,7 +234,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
 def start_server(roomcast: Roomcast, port: int) -> Server:
     log = roomcast.data_dir.parent / f"serve-{port}.log"
     SERVER_LOGS.append(log)
-    process = roomcast.spawn("serve", "--port", str(port), log=log)
+    process = RUNNING_SERVERS[log] = roomcast.spawn("serve", "--port", str(port), log=log)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
