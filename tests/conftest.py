@@ -266,6 +266,34 @@ def embedded(tmp_path: Path) -> Roomcast:
     return Roomcast(roomcast_env(data_dir, free_port()), data_dir)
 
 
+@pytest.fixture
+def owls_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """The app in this process (FastAPI's TestClient) on a fresh embedded database holding the show
+    "owls": (client, the show's creator Authorization header). Each feed answer shows the last
+    change (ROOMCAST_FEED_TRUST_S=0)."""
+    from fastapi.testclient import TestClient
+
+    from roomcast.settings import get_settings
+
+    monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ROOMCAST_FEED_TRUST_S", "0")
+    get_settings.cache_clear()
+    from feeds.feed_cache import feed_cache
+    from roomcast.app import create_app
+    from roomcast.db import migrate, session_scope
+    from roomcast.models import Show
+    from roomcast.tokens import mint_creator_token
+
+    migrate()
+    feed_cache.clear()
+    with session_scope() as session:
+        session.add(Show(slug="owls", title="Owls", description="", feed_version=1))
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client, {"Authorization": f"Bearer {mint_creator_token('owls', days=1)}"}
+    feed_cache.clear()
+    get_settings.cache_clear()
+
+
 def measure_loudness(path: Path) -> tuple[float, float]:
     """Integrated loudness and true peak by FFmpeg's ebur128 filter: a meter roomcast does not use."""
     result = subprocess.run(

@@ -3,12 +3,9 @@ ROOMCAST_FEED_TRUST_S, then its version decides; in-process against an embedded 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 
 def trust(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
@@ -18,30 +15,8 @@ def trust(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     get_settings.cache_clear()
 
 
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, dict]]:
-    from roomcast.settings import get_settings
-
-    monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    from feeds.feed_cache import feed_cache
-    from roomcast.app import create_app
-    from roomcast.db import migrate, session_scope
-    from roomcast.models import Show
-    from roomcast.tokens import mint_creator_token
-
-    migrate()
-    feed_cache.clear()
-    with session_scope() as session:
-        session.add(Show(slug="owls", title="Owls", description="", feed_version=1))
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
-        yield client, {"Authorization": f"Bearer {mint_creator_token('owls', days=1)}"}
-    feed_cache.clear()
-    get_settings.cache_clear()
-
-
-def test_a_trusted_feed_is_served_as_it_was_until_its_trust_runs_out(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    client, creator = app
+def test_a_trusted_feed_is_served_as_it_was_until_its_trust_runs_out(owls_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    client, creator = owls_app
     trust(monkeypatch, 3600)
     before = client.get("/shows/owls/feed.xml")
     assert before.status_code == 200 and "Meteor night" not in before.text
