@@ -10,9 +10,7 @@ cancel their rooms.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import feedparser
 import pytest
@@ -60,29 +58,6 @@ def test_room_messages_use_the_rule() -> None:
 # --- the API and the feed, in-process against an embedded database -----------------------
 
 
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, dict]]:
-    from roomcast.settings import get_settings
-
-    monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ROOMCAST_FEED_TRUST_S", "0")  # each feed answer shows the last change
-    get_settings.cache_clear()
-    from feeds.feed_cache import feed_cache
-    from roomcast.app import create_app
-    from roomcast.db import migrate, session_scope
-    from roomcast.models import Show
-    from roomcast.tokens import mint_creator_token
-
-    migrate()
-    feed_cache.clear()
-    with session_scope() as session:
-        session.add(Show(slug="owls", title="Owls", description="", feed_version=1))
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
-        yield client, {"Authorization": f"Bearer {mint_creator_token('owls', days=1)}"}
-    feed_cache.clear()
-    get_settings.cache_clear()
-
-
 def _feed(client: TestClient) -> feedparser.FeedParserDict:
     response = client.get("/shows/owls/feed.xml")
     assert response.status_code == 200, response.text
@@ -96,8 +71,8 @@ def _in_a_week() -> str:
     return (utcnow() + timedelta(days=7)).isoformat()
 
 
-def test_control_characters_sent_to_the_api_are_cleaned_and_the_feed_stays_up(app) -> None:  # type: ignore[no-untyped-def]
-    client, creator = app
+def test_control_characters_sent_to_the_api_are_cleaned_and_the_feed_stays_up(owls_app) -> None:  # type: ignore[no-untyped-def]
+    client, creator = owls_app
     body = json.dumps({"title": "Night\x0bOwls", "description": BAD})  # \ud800 escaped, as JSON allows
     show = client.patch("/api/shows/owls", headers={**creator, "Content-Type": "application/json"}, content=body)
     assert show.status_code == 200, show.text
@@ -110,8 +85,8 @@ def test_control_characters_sent_to_the_api_are_cleaned_and_the_feed_stays_up(ap
     assert b"Lookup" in client.get("/shows/owls/feed.xml").content  # the pending liveItem
 
 
-def test_overlong_and_empty_text_is_a_clear_422(app) -> None:  # type: ignore[no-untyped-def]
-    client, creator = app
+def test_overlong_and_empty_text_is_a_clear_422(owls_app) -> None:  # type: ignore[no-untyped-def]
+    client, creator = owls_app
     too_long = client.patch("/api/shows/owls", headers=creator, json={"title": "x" * 256})
     assert too_long.status_code == 422 and "at most 255" in too_long.text
     empty = client.post("/api/shows/owls/rooms", headers=creator, json={"title": "\x0b \x0c"})
@@ -120,13 +95,13 @@ def test_overlong_and_empty_text_is_a_clear_422(app) -> None:  # type: ignore[no
     assert huge.status_code == 422
 
 
-def test_rows_stored_before_the_rule_do_not_break_the_feed(app) -> None:  # type: ignore[no-untyped-def]
+def test_rows_stored_before_the_rule_do_not_break_the_feed(owls_app) -> None:  # type: ignore[no-untyped-def]
     from roomcast.db import session_scope
     from roomcast.models import (Episode, EpisodeStatus, Participant, Role, Room, RoomStatus, Show,
                                  TranscriptSegment, utcnow)
     from sqlalchemy import select
 
-    client, _ = app
+    client, _ = owls_app
     with session_scope() as session:  # as an older version stored them: uncleaned
         show = session.scalars(select(Show).where(Show.slug == "owls")).one()
         show.title, show.description, show.author = "Owls\x0b", "About\x0b owls", "Host\x0c"
@@ -152,8 +127,8 @@ def test_rows_stored_before_the_rule_do_not_break_the_feed(app) -> None:  # type
     assert "Greatbit" in body and ">Guest<" in body and "Baddescription" in body
 
 
-def test_creators_edit_and_cancel_scheduled_rooms(app) -> None:  # type: ignore[no-untyped-def]
-    client, creator = app
+def test_creators_edit_and_cancel_scheduled_rooms(owls_app) -> None:  # type: ignore[no-untyped-def]
+    client, creator = owls_app
     room = client.post("/api/shows/owls/rooms", headers=creator,
                        json={"title": "Soon", "description": "Old", "start": _in_a_week()}).json()
     edited = client.patch(f"/api/rooms/{room['id']}", headers=creator,
