@@ -23,7 +23,6 @@ from roomcast.auth import CreatorClaims, bearer, require_creator_of
 from roomcast.lookups import require_show
 from roomcast.models import Episode, EpisodeStatus, PublishMode, Show
 from roomcast.runs import current_run
-from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
 from roomcast.web import RowId, SessionDep
 
@@ -139,7 +138,7 @@ def show_view(show: Show) -> ShowView:
         category=show.category, subcategory=show.subcategory, explicit=show.explicit, owner_name=show.owner_name,
         owner_email=show.owner_email, medium=show.medium, publish_mode=show.publish_mode, private=show.private,
         noise_suppression=show.noise_suppression,
-        feed_url=None if show.private else feed_url(get_settings().public_base_url, show), episodes=episodes,
+        feed_url=None if show.private else feed_url(show), episodes=episodes,
     )
 
 
@@ -177,7 +176,7 @@ def create_token(slug: str, body: FeedTokenCreate, session: SessionDep, claims: 
     require_creator_of(slug, claims)
     token, secret = create_feed_token(session, show, body.label)
     session.commit()
-    url = f"{feed_url(get_settings().public_base_url, show)}?token={secret}"
+    url = f"{feed_url(show)}?token={secret}"
     return FeedTokenView(id=token.id, label=token.label, created_at=token.created_at, revoked_at=None, feed_url=url)
 
 

@@ -13,8 +13,8 @@ import typer
 
 from roomcast.commands import command_session, fail, find_show, text_option
 from roomcast.db import migrate, session_scope
+from roomcast.links import link
 from roomcast.remote_api import Remote, Server, Token
-from roomcast.settings import get_settings
 from roomcast.text import Line, Prose
 
 show_app = typer.Typer(help="Create and list shows (podcasts).", no_args_is_help=True)
@@ -70,7 +70,7 @@ def show_create(
                               owner_email, review, private)
     with command_session() as session:
         show = create_show(session, slug, settings, image)
-        feed = f"{get_settings().public_base_url}/shows/{show.slug}/feed.xml"
+        feed = link("show_feed", slug=show.slug)
     typer.echo(f"created show {slug}; feed: {feed}" + (" (private: subscribers get their own URL)" if private else ""))
 
 
@@ -218,7 +218,7 @@ def feed_token_create(
         show = find_show(session, slug)
         made, secret = create_feed_token(session, show, label)
         token_id = made.id
-    typer.echo(f"feed token {token_id} for {label}: {get_settings().public_base_url}/shows/{slug}/feed.xml?token={secret}")
+    typer.echo(f"feed token {token_id} for {label}: {link('show_feed', slug=slug)}?token={secret}")
 
 
 @feed_token_app.command("list")

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from roomcast.links import path
 from roomcast.models import Room, RoomAccess, RoomStatus, Show
 
 MAX_LISTED = 20
@@ -30,7 +31,7 @@ class ListedRoom:
 
     @property
     def calendar_url(self) -> str:
-        return f"/rooms/{self.id}/calendar.ics"
+        return path("room_calendar", room_id=self.id)
 
 
 def listed_rooms(session: Session, show: Show | None = None) -> list[ListedRoom]:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import object_session
 from feeds.rss import feed_url
 from roomcast.canvas import doing
 from roomcast.errors import Conflict, UserError
+from roomcast.links import link
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus, utcnow
-from roomcast.settings import get_settings
 from roomcast.storage import get_media_store
 from roomcast.text import clean_line, clean_text
 
@@ -45,7 +45,7 @@ class EpisodeView(BaseModel):
 
 def episode_view(episode: Episode, run: PipelineRun | None, access: str | None = None) -> EpisodeView:
     """``access``: a feed or creator token that media URLs must carry (private shows, reviews)."""
-    store, base = get_media_store(), get_settings().public_base_url
+    store = get_media_store()
     listenable = episode.status == EpisodeStatus.published or access is not None
 
     def url(key: str | None) -> str | None:
@@ -62,8 +62,8 @@ def episode_view(episode: Episode, run: PipelineRun | None, access: str | None =
         duration_s=episode.duration_s,
         loudness_lufs=episode.loudness_lufs,
         true_peak_dbtp=episode.true_peak_dbtp,
-        page_url=f"{base}/episodes/{episode.id}",
-        feed_url=feed_url(base, episode.show),
+        page_url=link("episode_page", episode_id=episode.id),
+        feed_url=feed_url(episode.show),
         audio_url=url(episode.audio_key),
         transcripts={ext: url(k) for ext, k in (episode.transcript_keys or {}).items()} if listenable else {},
         chapters_url=url(episode.chapters_key),

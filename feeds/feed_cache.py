@@ -63,7 +63,7 @@ class FeedCache:
 
 
 def render(session: Session, show: Show, token: str | None) -> RenderedFeed:
-    store, base_url = get_media_store(), get_settings().public_base_url
+    store = get_media_store()
     episodes = session.scalars(
         select(Episode)
         .where(Episode.show_id == show.id, Episode.status == EpisodeStatus.published)
@@ -71,7 +71,7 @@ def render(session: Session, show: Show, token: str | None) -> RenderedFeed:
     ).all()
     rooms = session.scalars(select(Room).where(Room.show_id == show.id, Room.access != RoomAccess.private).options(selectinload(Room.participants))).all()
     suffix = f"?token={token}" if show.private and token else ""
-    body = build_feed(show, list(episodes), list(rooms), base_url=base_url,
+    body = build_feed(show, list(episodes), list(rooms),
                       media_url=lambda key: store.url(key) + suffix, read_text=store.read_text, query=suffix)
     return RenderedFeed(
         version=show.feed_version,

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from feeds.episodes import speaker_labels, step_words
 from roomcast.canvas import planned_steps
+from roomcast.links import link
 from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus
-from roomcast.settings import get_settings
 
 OUTCOMES = {
     EpisodeStatus.processing: "Being produced",
@@ -61,5 +61,5 @@ def production_view(episode: Episode, run: PipelineRun | None) -> ProductionView
     return ProductionView(
         episode_id=episode.id, room_id=episode.room_id, title=episode.title, status=episode.status.value,
         summary=OUTCOMES.get(episode.status, episode.status.value), progress=round(1.0 if finished else done, 3),
-        steps=steps, episode_url=f"{get_settings().public_base_url}/episodes/{episode.id}" if published else None,
+        steps=steps, episode_url=link("episode_page", episode_id=episode.id) if published else None,
     )

@@ -25,10 +25,10 @@ from feeds.production import ProductionView, production_view
 from feeds.rss import feed_url, speakers
 from roomcast.db import new_session
 from roomcast.instants import as_utc
+from roomcast.links import link
 from roomcast.lookups import require_show
 from roomcast.models import Episode, EpisodeStatus, Room, RoomAccess, Show
 from roomcast.runs import current_run
-from roomcast.settings import get_settings
 from roomcast.soundbites import read as read_soundbites
 from roomcast.storage import UnsafeKey, get_media_store, media_headers
 from roomcast.web import RowId, SessionDep, templates
@@ -169,7 +169,7 @@ def episode_page(episode_id: RowId, request: Request, session: SessionDep, token
         "timeline": speaker_timeline(episode) if listenable else [],
         "show_title": episode.show.title,
         "subscribe": _subscribe(episode.show, token, access),
-        "share_url": f"{get_settings().public_base_url}/episodes/{episode.id}",
+        "share_url": link("episode_page", episode_id=episode.id),
     }
     return templates.TemplateResponse(request, "episode.html", context)
 
@@ -178,7 +178,7 @@ def _subscribe(show: Show, token: str | None, access: Access) -> dict:
     """The feed a listener may follow: a private show's only with their own token."""
     if show.private and not access.subscriber:
         return {"feed": None, "apps": []}
-    feed = feed_url(get_settings().public_base_url, show) + (f"?token={token}" if show.private else "")
+    feed = feed_url(show) + (f"?token={token}" if show.private else "")
     return {"feed": feed, "apps": subscribe_links(feed)}
 
 
@@ -231,7 +231,7 @@ def room_calendar(room_id: RowId, session: SessionDep) -> Response:
     room = session.get(Room, room_id)
     if room is None or room.show.private or room.access == RoomAccess.private:
         raise HTTPException(404, f"no room {room_id}")
-    body = room_event(room, f"{get_settings().public_base_url}/rooms/{room.id}")
+    body = room_event(room, link("room_page", room_id=room.id))
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="room-{room.id}.ics"'})
 

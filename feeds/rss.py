@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from feedgen.feed import FeedGenerator
 
 from feeds.feed_tags import EntryTags, FeedTags, LiveItem, Person, podcast_guid
+from roomcast.links import link
 from roomcast.models import Episode, Participant, Role, Room, RoomStatus, Show
 from roomcast.soundbites import read as read_soundbites
 from roomcast.text import clean_text as xml_text
@@ -23,8 +24,8 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def feed_url(base_url: str, show: Show) -> str:
-    return f"{base_url}/shows/{show.slug}/feed.xml"
+def feed_url(show: Show) -> str:
+    return link("show_feed", slug=show.slug)
 
 
 def clock(seconds: float) -> str:
@@ -79,7 +80,7 @@ def live_status(room: Room) -> str:
     return "pending" if room.status == RoomStatus.scheduled else "ended"
 
 
-def live_item(room: Room, base_url: str, query: str = "") -> LiveItem | None:
+def live_item(room: Room, query: str = "") -> LiveItem | None:
     """Scheduled and running rooms are announced; an ended one until its episode is out.
 
     ``query`` is a private feed's subscriber token: the stream of a private show opens with it.
@@ -94,13 +95,13 @@ def live_item(room: Room, base_url: str, query: str = "") -> LiveItem | None:
         end = max(start, datetime.now(timezone.utc)) + timedelta(hours=1)
     persons = on_stage(room)
     return LiveItem(status, start, end, room.guid, room.title, room.description,
-                    stream_url=f"{base_url}/rooms/{room.id}/listen{query}",
-                    hls_url=f"{base_url}/rooms/{room.id}/live.m3u8{query}",
-                    content_url=f"{base_url}/rooms/{room.id}", persons=persons)
+                    stream_url=link("live_mp3", room_id=room.id) + query,
+                    hls_url=link("live_playlist", room_id=room.id) + query,
+                    content_url=link("room_page", room_id=room.id), persons=persons)
 
 
 def build_feed(
-    show: Show, episodes: list[Episode], rooms: list[Room], *, base_url: str, media_url: MediaUrl,
+    show: Show, episodes: list[Episode], rooms: list[Room], *, media_url: MediaUrl,
     read_text: Callable[[str], str], query: str = "",
 ) -> bytes:
     fg = FeedGenerator()
@@ -110,7 +111,7 @@ def build_feed(
     # Every stored string goes through xml_text (roomcast.text's rule): new input is cleaned
     # when it arrives, but a row stored before that rule must not take the feed down (lxml
     # refuses a control character, and with it the whole feed).
-    url = feed_url(base_url, show)
+    url, page = feed_url(show), link("show_page", slug=show.slug)
     title = xml_text(show.title) or show.slug  # nothing left of it: the feed still needs a title
     description = xml_text(show.description) or title
     fg.title(title)
@@ -119,7 +120,7 @@ def build_feed(
     # A private feed's links keep the subscriber's token (``query``): without it an app that
     # refreshes from the self link, or a listener who opens an episode's page, gets a 401.
     fg.link(href=url + query, rel="self", type="application/rss+xml")
-    fg.link(href=f"{base_url}/shows/{show.slug}{query}", rel="alternate")  # the last link() is the channel's <link>
+    fg.link(href=page + query, rel="alternate")  # the last link() is the channel's <link>
     fg.generator("roomcast")
     fg.podcast.itunes_author(xml_text(show.author or "") or title)
     fg.podcast.itunes_summary(description)
@@ -131,7 +132,7 @@ def build_feed(
         # Artwork is public, even for private shows, and feedgen drops an itunes:image URL
         # with a query string (it must end in .png or .jpg).
         image_url = media_url(show.image_path).split("?", 1)[0]
-        fg.image(image_url, title=title, link=f"{base_url}/shows/{show.slug}")
+        fg.image(image_url, title=title, link=page)
         fg.podcast.itunes_image(image_url)
     fg.tags.explicit = show.explicit
     fg.tags.category = (show.category, show.subcategory)
@@ -139,22 +140,22 @@ def build_feed(
     fg.tags.locked = (True, show.owner_email)
     fg.tags.medium = show.medium
     fg.tags.persons = [Person(show.author, "host")] if show.author else []
-    fg.tags.live_items = [item for room in rooms if (item := live_item(room, base_url, query))]
+    fg.tags.live_items = [item for room in rooms if (item := live_item(room, query))]
 
     for episode in sorted(episodes, key=lambda e: as_utc(e.published_at or e.created_at), reverse=True):
-        _add_item(fg, episode, base_url, media_url, read_text, query)
+        _add_item(fg, episode, media_url, read_text, query)
     fg.lastBuildDate(as_utc(show.updated_at))
     return fg.rss_str(pretty=True)
 
 
-def _add_item(fg: FeedGenerator, episode: Episode, base_url: str, media_url: MediaUrl, read_text: Callable[[str], str],
+def _add_item(fg: FeedGenerator, episode: Episode, media_url: MediaUrl, read_text: Callable[[str], str],
               query: str = "") -> None:
     persons, chapters = speakers(episode), chapters_of(episode, read_text)
     entry = fg.add_entry(order="append")
     entry.guid(episode.guid, permalink=False)
     entry.title(xml_text(episode.title) or f"Episode {episode.id}")
     entry.description(xml_text(show_notes(episode, persons, chapters)))
-    entry.link(href=f"{base_url}/episodes/{episode.id}{query}")
+    entry.link(href=link("episode_page", episode_id=episode.id) + query)
     entry.published(as_utc(episode.published_at or episode.created_at))
     entry.enclosure(media_url(episode.audio_key), str(episode.audio_bytes), episode.audio_mime)
     entry.podcast.itunes_episode_type("full")

@@ -10,8 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.routing import Router
 
-from roomcast import __version__, heap, http_errors, nodes, request_limits, site, token_hygiene
+from roomcast import __version__, heap, http_errors, links, nodes, request_limits, site, token_hygiene
 from roomcast.node_header import NodeHeader
 from roomcast.packets import PacketTee
 from roomcast.overload import RETRY_AFTER_S, AdmissionLimit
@@ -19,6 +20,16 @@ from roomcast.settings import get_settings
 
 DESCRIPTION = """Live audio rooms that never lose their content: every speaker's track is archived
 as it arrives, and each room becomes a mixed, mastered, transcribed and searchable podcast episode."""
+
+
+def linked_routes() -> Router:
+    """The routes that links point at (pages, feeds, live streams), for a process that answers no
+    request: the CLI prints links without building the app."""
+    from feeds.routes import router as feeds_router
+    from live.routes import router as live_router
+    from live.stream.routes import router as stream_router
+
+    return Router(routes=[*feeds_router.routes, *live_router.routes, *stream_router.routes])
 
 
 def create_app() -> FastAPI:
@@ -64,6 +75,7 @@ def create_app() -> FastAPI:
     app.include_router(transcripts_router)  # the room's transcript so far, the episode's
     app.include_router(search_router)
     app.include_router(health_router)  # /readyz: database, broker, media
+    links.install(app.router)  # links are written from the routes they point at
     app.mount("/static", StaticFiles(packages=[("roomcast", "static"), ("live", "static"), ("feeds", "static"), ("search", "static")]), name="static")
     http_errors.install(app)  # domain exceptions (bad input, not found, conflict, access) as 4xx, once
     site.install(app)  # browsers get an HTML page for a 404, the API keeps its JSON; the favicon

@@ -13,6 +13,7 @@ import logging
 
 from feeds.cli import episode_app, feed_token_app, show_app
 from live.cli import room_app, token_join
+from roomcast import links
 from roomcast.cli import episodes, server, shared_secret, tokens  # noqa: F401 - registers their commands
 from roomcast.cli.root import app, token_app
 from search.cli import search_app
@@ -24,6 +25,15 @@ app.add_typer(episode_app, name="episode")
 app.add_typer(room_app, name="room")
 app.add_typer(search_app, name="search")
 token_app.command("join")(token_join)
+
+
+def _linked_routes():  # type: ignore[no-untyped-def]
+    from roomcast.app import linked_routes  # on the first link only: it imports the pages' routers
+
+    return linked_routes()
+
+
+links.install_lazily(_linked_routes)
 
 
 def main() -> None:
