@@ -137,10 +137,10 @@ def deployment(root: Path, broker_url: str, **env: str) -> Iterator[Deployment]:
         finally:
             for worker in deployed.workers:
                 stop(worker, timeout=20)
-            _forget_queues(broker_url, prefix)
+            forget_queues(broker_url, prefix)
 
 
-def _forget_queues(broker_url: str, prefix: str) -> None:
+def forget_queues(broker_url: str, prefix: str) -> None:
     """RabbitMQ keeps a durable queue after its consumers leave; a test's own prefix is not reused."""
     if not broker_url.startswith("amqp"):
         return

@@ -17,11 +17,7 @@ from pathlib import Path
 
 import feedparser
 import podcastparser
-import psycopg
 import pytest
-import redis
-from amqp.exceptions import NotFound
-from kombu import Connection
 
 from tests.conftest import (
     CLOSING_TRIM_S,
@@ -35,8 +31,8 @@ from tests.conftest import (
     start_server,
     stop,
 )
+from tests.scaleout import forget_queues, postgres_database
 
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
@@ -64,35 +60,26 @@ def embedded_published(tmp_path_factory, conversation) -> Iterator[Published]:  
 
 @contextmanager
 def scaleout(root: Path, conversation: Conversation, broker_url: str) -> Iterator[Published]:
-    """A fresh PostgreSQL database, an emptied broker, `serve` and a separate `worker`."""
-    database = f"roomcast_test_{uuid.uuid4().hex[:10]}"
-    with Connection(broker_url) as connection:
+    """A fresh PostgreSQL database, a queue prefix of its own on the machine's broker (other tests,
+    or another engineer's run, may share it), `serve` and a separate `worker`."""
+    prefix = f"rc-{uuid.uuid4().hex[:8]}"
+    with postgres_database() as database_url:
+        port = free_port()
+        env = roomcast_env(root / "data", port, ROOMCAST_DATABASE_URL=database_url, ROOMCAST_BROKER_URL=broker_url,
+                           ROOMCAST_QUEUE_PREFIX=prefix, ROOMCAST_SECRET_KEY="the-deployment's-one-key")
+        roomcast = Roomcast(env, root / "data")
+        server = start_server(roomcast, port)  # with an outside broker, serve starts no worker
+        worker = roomcast.spawn("worker", log=root / "worker.log")
         try:
-            connection.default_channel.queue_purge("roomcast")  # ROOMCAST_QUEUE_PREFIX at its default
-        except NotFound:  # RabbitMQ: the queue was never declared, so it holds nothing
-            pass
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    port = free_port()
-    env = roomcast_env(
-        root / "data", port, ROOMCAST_DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{database}",
-        ROOMCAST_BROKER_URL=broker_url, ROOMCAST_SECRET_KEY="the-deployment's-one-key",
-    )
-    roomcast = Roomcast(env, root / "data")
-    server = start_server(roomcast, port)  # with an outside broker, serve starts no worker
-    worker = roomcast.spawn("worker", log=root / "worker.log")
-    try:
-        yield _publish(roomcast, server, conversation, "scaleout")
-    finally:
-        stop(worker)
-        stop(server.process)
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            yield _publish(roomcast, server, conversation, "scaleout")
+        finally:
+            stop(worker)
+            stop(server.process)
+            forget_queues(broker_url, prefix)
 
 
 @pytest.fixture(scope="module")
 def redis_published(tmp_path_factory, conversation) -> Iterator[Published]:  # type: ignore[no-untyped-def]
-    redis.Redis.from_url(REDIS_URL).flushdb()
     with scaleout(tmp_path_factory.mktemp("redis"), conversation, REDIS_URL) as published:
         yield published
 
