@@ -77,3 +77,28 @@ def test_a_clip_that_was_cut_is_left_out_and_the_rest_follow_the_time_map() -> N
     time_map = TimeMap.from_kept([(0.0, 100.0), (200.0, DURATION)], 0.0, 0.0, [(100.0, 200.0)])
     result = bites([clip(150.0, 5.0, "Cut", Role.host), clip(250.0, 5.0, "Kept", Role.host)], [], time_map=time_map)
     assert [(round(b.start), b.title) for b in result] == [(150, "Kept")]
+
+
+def test_an_episode_produced_before_soundbites_were_made_gets_them_from_the_catch_up(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from postprod.tasks import catch_up
+    from roomcast.db import migrate, session_scope
+    from roomcast.models import Episode, EpisodeStatus, Room, Show
+    from roomcast.settings import get_settings
+
+    monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        migrate()
+        with session_scope() as session:
+            show = Show(slug="old", title="Old", feed_version=1)
+            room = Room(show=show, title="Night talk", events=[clip(10.0, 5.0, "Rings", Role.host)])
+            session.add(Episode(show=show, room=room, title="Night talk", status=EpisodeStatus.published,
+                                audio_key="episodes/1/audio.mp3", duration_s=60.0, time_map=[[0.0, 60.0, 0.0]]))
+        assert catch_up() == 1
+        with session_scope() as session:
+            episode = session.query(Episode).one()
+            assert episode.soundbites == [{"start": 10.0, "duration": 5.0, "title": "Rings"}]
+            assert episode.show.feed_version == 2  # the feed shows them from its next request
+        assert catch_up() == 0  # made once
+    finally:
+        get_settings.cache_clear()
