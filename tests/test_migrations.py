@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection
 
 from roomcast.db import MIGRATIONS_DIR, engine_for, migrate
 
 
-def test_upgrading_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+@contextmanager
+def at_revision(url: str, revision: str) -> Iterator[Connection]:
+    """A database at an old schema, to write rows as that version stored them."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    engine = engine_for(url)
-    with engine.begin() as connection:
+    with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+        command.upgrade(config, revision)
+        yield connection
+
+
+def test_upgrading_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = engine_for(url)
+    with at_revision(url, "0001") as connection:
         connection.exec_driver_sql(
             "INSERT INTO shows (slug, title, description, language, guid, created_at) VALUES ('a', 'A', '', 'en', 'g', '2026-01-01')"
         )
@@ -40,12 +50,8 @@ def test_steps_stored_under_their_old_names_take_their_tasks_names(tmp_path: Pat
     """Migration 0014: a run's rows keep reading right (and a run in flight goes on) once step
     names are task names; episodes gain the soundbites column, empty until made."""
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     engine = engine_for(url)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0013")
+    with at_revision(url, "0013") as connection:
         connection.exec_driver_sql("INSERT INTO shows (slug, title, description, language, guid, created_at, publish_mode, "
                                    "feed_version, medium, explicit, private, noise_suppression, updated_at) VALUES "
                                    "('a', 'A', '', 'en', 'g', '2026-01-01', 'auto', 1, 'podcast', 0, 0, 0, '2026-01-01')")
