@@ -387,18 +387,26 @@ async def host_on_stage(live: LiveServer, room_id: int, token: str, speech: Path
 
 
 @contextmanager
-def live_server(directory: Path, **env: str) -> Iterator[LiveServer]:
-    """`roomcast serve` on a data directory of its own under ``directory``, with the show "talk" and
-    its creator token; ``env``: this server's settings (ROOMCAST_...=value)."""
+def served(directory: Path, **env: str) -> Iterator[tuple[Roomcast, Server]]:
+    """`roomcast serve` (with its embedded worker unless ``env`` says otherwise) on a data directory
+    of its own under ``directory``, and the CLI bound to it; ``env``: this server's settings
+    (ROOMCAST_...=value). Stopped on exit."""
     data_dir, port = directory / "data", free_port()
     roomcast = Roomcast(roomcast_env(data_dir, port, **env), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
     server = start_server(roomcast, port)
     try:
-        yield LiveServer(server, roomcast, creator)
+        yield roomcast, server
     finally:
         stop(server.process)
+
+
+@contextmanager
+def live_server(directory: Path, **env: str) -> Iterator[LiveServer]:
+    """A server (see ``served``) with the show "talk" and its creator token."""
+    with served(directory, **env) as (roomcast, server):
+        roomcast.run("show", "create", "talk", "--title", "Talk", check=True)
+        creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+        yield LiveServer(server, roomcast, creator)
 
 
 @pytest.fixture(scope="module")
