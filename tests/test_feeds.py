@@ -22,7 +22,7 @@ import podcastparser
 import pytest
 from lxml import etree
 
-from tests.conftest import OPENING_TRIM_S, Conversation, Roomcast, Server, free_port, roomcast_env, start_server, stop, wait_until
+from tests.conftest import OPENING_TRIM_S, Conversation, Roomcast, Server, served, wait_until
 
 JS_DIR = Path(__file__).with_name("js")
 
@@ -48,11 +48,8 @@ def site(tmp_path_factory, conversation: Conversation) -> Iterator[Site]:  # typ
     cover = root / "cover.png"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0x5b3cc4:s=1400x1400", "-frames:v", "1", str(cover)],
                    check=True)
-    port = free_port()
     # Feeds are not trusted for a second here (ROOMCAST_FEED_TRUST_S): each answer shows the last change.
-    roomcast = Roomcast(roomcast_env(root / "data", port, ROOMCAST_FEED_TRUST_S="0"), root / "data")
-    server = start_server(roomcast, port)
-    try:
+    with served(root, ROOMCAST_FEED_TRUST_S="0") as (roomcast, server):
         roomcast.run(
             "show", "create", "stargazers", "--title", "Star & Stone", "--author", "Alice Host",
             "--description", "Rocks <and> stars", "--category", "Science", "--subcategory", "Astronomy",
@@ -65,8 +62,6 @@ def site(tmp_path_factory, conversation: Conversation) -> Iterator[Site]:  # typ
         )
         creator = roomcast.run("token", "creator", "stargazers", check=True).stdout.strip()
         yield Site(roomcast, server, episode, creator)
-    finally:
-        stop(server.process)
 
 
 def partytime(xml: bytes) -> dict:

@@ -28,6 +28,7 @@ from tests.conftest import (
     free_port,
     measure_loudness,
     roomcast_env,
+    served,
     start_server,
     stop,
 )
@@ -48,14 +49,8 @@ class Published:
 
 @pytest.fixture(scope="module")
 def embedded_published(tmp_path_factory, conversation) -> Iterator[Published]:  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("embedded")
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(root / "data", port), root / "data")
-    server = start_server(roomcast, port)  # starts the embedded worker too
-    try:
+    with served(tmp_path_factory.mktemp("embedded")) as (roomcast, server):  # with its embedded worker
         yield _publish(roomcast, server, conversation, "embedded")
-    finally:
-        stop(server.process)
 
 
 @contextmanager

@@ -10,22 +10,15 @@ import httpx
 import mutagen.id3 as id3
 import pytest
 
-from tests.conftest import (CLOSING_TRIM_S, OPENING_TRIM_S, Conversation, Roomcast, measure_loudness, start_server,
-                            stop)
+from tests.conftest import CLOSING_TRIM_S, OPENING_TRIM_S, Conversation, measure_loudness, served
 
 
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory, conversation: Conversation):  # type: ignore[no-untyped-def]
-    from tests.conftest import free_port, roomcast_env
-
-    root = tmp_path_factory.mktemp("postprod")
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(root / "data", port), root / "data")
-    server = start_server(roomcast, port)
     bob_turn = conversation.turns[1]  # "Telescopes changed everything … Scotland."
     cut = (bob_turn.start - 0.3, bob_turn.end + 0.3)
     iceland_turn = conversation.turns[2]
-    try:
+    with served(tmp_path_factory.mktemp("postprod")) as (roomcast, server):
         roomcast.run("show", "create", "cuts", "--title", "Cuts", check=True)
         episode = roomcast.run_json(
             "import", "cuts", "--title", "With a secret", *conversation.track_args(),
@@ -33,8 +26,6 @@ def produced(tmp_path_factory, conversation: Conversation):  # type: ignore[no-u
             "--marker", f"{iceland_turn.start:.2f}=Iceland", "--clip", f"{iceland_turn.start:.2f}+3=Volcanoes", "--wait",
         )
         yield roomcast, server, episode, cut
-    finally:
-        stop(server.process)
 
 
 def get(server, url: str) -> httpx.Response:  # type: ignore[no-untyped-def]

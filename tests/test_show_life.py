@@ -17,8 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import (ESPEAK_RATE, LiveServer, Roomcast, free_port, roomcast_env, speak, start_server, stop,
-                            write_wav)
+from tests.conftest import ESPEAK_RATE, LiveServer, served, speak, write_wav
 from tests.test_live_browser import launch
 
 pytestmark = pytest.mark.timeout(420)
@@ -27,15 +26,11 @@ ZONES = {"host": "Asia/Kolkata", "guest": "Europe/Paris", "listener": "America/N
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data_dir = tmp_path_factory.mktemp("life") / "data"
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(data_dir, port, ROOMCAST_ROOM_GRACE_S="5"), data_dir)
-    roomcast.run("show", "create", "talk", "--title", "Rivers Weekly", "--author", "Hana Host",
-                 "--description", "Rivers and the people who live by them.", check=True)
-    creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
-    server = start_server(roomcast, port)
-    yield LiveServer(server, roomcast, creator)
-    stop(server.process)
+    with served(tmp_path_factory.mktemp("life"), ROOMCAST_ROOM_GRACE_S="5") as (roomcast, server):
+        roomcast.run("show", "create", "talk", "--title", "Rivers Weekly", "--author", "Hana Host",
+                     "--description", "Rivers and the people who live by them.", check=True)
+        creator = roomcast.run("token", "creator", "talk", check=True).stdout.strip()
+        yield LiveServer(server, roomcast, creator)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Roomcast, free_port, roomcast_env, start_server, stop
+from tests.conftest import served
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -16,10 +16,7 @@ def test_a_silent_recording_is_held_for_review_not_published(tmp_path: Path) -> 
     silent = tmp_path / "silent.wav"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "3",
                     str(silent)], check=True)
-    port = free_port()
-    roomcast = Roomcast(roomcast_env(tmp_path / "data", port), tmp_path / "data")
-    server = start_server(roomcast, port)
-    try:
+    with served(tmp_path) as (roomcast, server):
         roomcast.run("show", "create", "quiet", "--title", "Quiet", "--auto-publish", check=True)
         episode = roomcast.run_json("import", "quiet", "--title", "Nothing said", "--track", f"host={silent}", "--wait")
         assert episode["status"] == "review", episode
@@ -28,5 +25,3 @@ def test_a_silent_recording_is_held_for_review_not_published(tmp_path: Path) -> 
             items = [chunk.split("</item>")[0] for chunk in feed.split("<item>")[1:]]
             assert not any("Nothing said" in item for item in items)  # no episode (an ended live item, at most)
             assert client.get(f"/api/episodes/{episode['id']}").json()["status"] == "review"
-    finally:
-        stop(server.process)
