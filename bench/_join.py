@@ -56,7 +56,9 @@ class _Listener:
                 await socket.send(json.dumps({"type": "join", "v": 1, "token": self.token}))
                 async for raw in socket:
                     self.bytes += len(raw)
-                    self._apply(json.loads(raw))
+                    frame = json.loads(raw)
+                    for message in frame["messages"] if frame["type"] == "batch" else [frame]:
+                        self._apply(message)
                     if done.is_set():
                         return
         except (OSError, websockets.WebSocketException, asyncio.TimeoutError):

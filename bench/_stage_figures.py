@@ -69,11 +69,16 @@ def delivery(utterances: list[Utterance], probes: list[Arrivals], sentences: lis
     return shares
 
 
-def longest_gap_ms(arrivals: Arrivals, start: float, end: float) -> float:
-    """The longest pause between two packets at a probe in [start, end)."""
+def gaps_ms(arrivals: Arrivals, start: float, end: float) -> list[float]:
+    """The pauses between two packets at a probe in [start, end), longest first."""
     times = sorted(at for slot in arrivals.values() for at, _ in slot if start <= at < end)
     edges = [start, *times, end]
-    return max(b - a for a, b in zip(edges, edges[1:], strict=False)) * 1000
+    return sorted(((b - a) * 1000 for a, b in zip(edges, edges[1:], strict=False)), reverse=True)
+
+
+def longest_gap_ms(arrivals: Arrivals, start: float, end: float) -> float:
+    """The longest pause between two packets at a probe in [start, end)."""
+    return gaps_ms(arrivals, start, end)[0]
 
 
 def p95(values: list[float]) -> float:

@@ -1,30 +1,39 @@
 """The SFU's CPU cost per listener, beside aiortc's default MediaRelay path; crowded stages; a join storm.
 
-    python -m bench.sfu [--listeners 1,10,50,100] [--anchor-listeners 1,5,10,20] [--seconds 10]
+    python -m bench.sfu [--listeners 1,10,50,100] [--anchor-listeners 1,5,10,20] [--seconds 10] [--repeats 3]
                         [--stages 12,50] [--stage-listeners 20,60,100] [--storm 500] [--storm-spread 60]
+                        [--parts speaker,anchor,stages,storm] [--keep]
 
 For each N, a room on a fresh ``roomcast serve`` gets one speaker and N listeners, all aiortc
 bots in processes of their own (the speaker sends a looped Ogg/Opus file's packets, so it
 encodes nothing; the listeners count packets without decoding). Once every listener hears
-the speaker, the server's CPU time (user + system, from /proc) is taken over a window of
-audio. A straight line through (N, CPU seconds per audio second) gives the marginal cost per
-listener. Join to first audio is timed for five people who arrive one by one after the window, in the
-loaded room. The anchor runs the same bots against bench._relay_sfu (MediaRelay, one encoder
-per listener) and stops at the N where it collapses (delivery under 90 %).
+the speaker, the server's CPU time (user + system, from /proc) is taken over ``--repeats``
+windows of ``--seconds`` each. The marginal cost per listener is the Theil-Sen slope through
+every (N, CPU seconds per second) window: the median of the slopes between windows, which one
+window disturbed by the rest of a shared machine hardly moves. Each point keeps its windows,
+their median and the CPU seconds they took. Join to first audio is timed for five people who
+arrive one by one after the windows, in the loaded room. The anchor runs the same bots against
+bench._relay_sfu (MediaRelay, one encoder per listener) and stops at the N where it collapses
+(delivery under 90 %).
 
 Crowded stages (bench._stage_bots): for each stage size S, S bots on the stage take turns
 as people do (one at a time, every fifth turn two at once; the others send a quiet room's
-packets), and listeners are added in steps (20, 60, 100); a straight line through the CPU at
-each step is the cost per listener with S on the stage (``cpu_ms_per_listener_s_S``). Three probe listeners time what they
+packets), and listeners are added in steps (20, 60, 100), each measured the same way; the
+slope is the cost per listener with S on the stage (``cpu_ms_per_listener_s_S``), and
+``cost_ratio_S`` its ratio to the one-speaker figure. Three probe listeners time what they
 receive: from a bot's first packet of an utterance to its arrival (``speaker_switch_p95_ms``) and
 the share of the packets that must be forwarded (audible, from the onset that claims a slot)
 that arrived. The join storm: one speaker talking without pause (loud pink noise), three probes,
 then ``--storm`` listeners arriving evenly over ``--storm-spread`` seconds; the longest pause at a
-probe meanwhile is ``join_storm_max_gap_ms``.
+probe meanwhile is ``join_storm_max_gap_ms``. Each joiner is counted once by how its arrival
+ended (``outcomes``: on WebRTC, on the HTTP stream, refused with a code, or failed at a phase).
+The crowd runs at a lower priority (nice 10): it stands in for people on machines of their own,
+and on two shared cores its bots would otherwise take the time of the server being measured.
 
 Last line: JSON with cpu_ms_per_listener_s, anchor_cpu_ms_per_listener_s, delivery_min,
-join_to_audio_p50_s, cpu_ms_per_listener_s_12, cpu_ms_per_listener_s_50, speaker_switch_p95_ms,
-join_storm_max_gap_ms, storm_admitted, and the points behind them.
+join_to_audio_p50_s, cpu_ms_per_listener_s_12, cpu_ms_per_listener_s_50, cost_ratio_12,
+cost_ratio_50, speaker_switch_p95_ms, join_storm_max_gap_ms, storm_admitted, and the points
+behind them.
 """
 
 from __future__ import annotations
@@ -40,10 +49,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
 import numpy as np
+from scipy.stats import theilslopes
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LISTENER_PROCESSES = 4
@@ -143,14 +154,18 @@ class RoomcastServer:
                     "ROOMCAST_EMBEDDED_WORKER": "false", "ROOMCAST_MAX_STAGE": "1",
                     "ROOMCAST_MAX_STREAMS_PER_ADDRESS": "100000"}  # bench.stream: thousands from loopback
         cli = [sys.executable, "-m", "roomcast"]
-        subprocess.run([*cli, "show", "create", "bench", "--title", "Bench"], env=self.env, check=True,
-                       capture_output=True)
-        self.creator = subprocess.run([*cli, "token", "creator", "bench"], env=self.env, check=True,
-                                      capture_output=True, text=True).stdout.strip()
+        self._run([*cli, "show", "create", "bench", "--title", "Bench"])
+        self.creator = self._run([*cli, "token", "creator", "bench"]).strip()
         with open(directory / "server.log", "wb") as log:  # beside its data: read it when a figure is off
             self.process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT)
         wait_for(f"http://127.0.0.1:{port}/healthz")
+
+    def _run(self, command: list[str]) -> str:
+        done = subprocess.run(command, env=self.env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(command[2:])} failed: {done.stderr.strip()[-2000:]}")
+        return done.stdout
 
     def room(self, listeners: int, **fields) -> tuple[str, list[str], list[str], list[str]]:  # noqa: ANN003
         headers = {"Authorization": f"Bearer {self.creator}"}
@@ -210,7 +225,7 @@ def free_port() -> int:
 
 
 # --- one measurement -------------------------------------------------------------------------
-def measure(server_class, listeners: int, seconds: float, opus: Path, directory: Path) -> dict:  # noqa: ANN001
+def measure(server_class, listeners: int, seconds: float, repeats: int, opus: Path, directory: Path) -> dict:  # noqa: ANN001
     server = server_class(directory / f"{server_class.name}-{listeners}", free_port())
     groups: list[Bots] = []
     try:
@@ -222,17 +237,17 @@ def measure(server_class, listeners: int, seconds: float, opus: Path, directory:
         for group in groups:
             group.wait_joined()
         groups.append(speaker)
-        time.sleep(3)  # everyone connected and hearing; start of the window
-        sent0, heard0, cpu0, t0 = speaker.ask("count"), _heard(groups[:-1]), cpu_seconds(server.process.pid), time.monotonic()
-        time.sleep(seconds)
-        sent1, heard1, cpu1, t1 = speaker.ask("count"), _heard(groups[:-1]), cpu_seconds(server.process.pid), time.monotonic()
+        time.sleep(3)  # everyone connected and hearing; start of the windows
+        sent0, heard0 = speaker.ask("count"), _heard(groups[:-1])
+        windows = cpu_windows(server.process.pid, seconds, repeats)
+        sent1, heard1 = speaker.ask("count"), _heard(groups[:-1])
         sent = max(sent1 - sent0, 1)
         delivery = [min((b - a) / sent, 1.0) for a, b in zip(heard0, heard1, strict=True)]
         late = Bots("listener", ws_url, late_tokens, opus, batch=1)
         groups.append(late)
         late.wait_joined()
         joins = late.ask("join_times")
-        return {"listeners": listeners, "cpu_s_per_s": (cpu1 - cpu0) / (t1 - t0), "delivery_min": min(delivery),
+        return {"listeners": listeners, **cpu_point(windows, seconds), "delivery_min": min(delivery),
                 "join_to_audio_p50_s": statistics.median(joins) if joins else None, "packets_sent": sent}
     finally:
         for group in groups:
@@ -273,7 +288,7 @@ def _opus(source: list[str], opus: Path) -> None:
                     "-b:a", "32k", "-frame_duration", "20", str(opus)], check=True)
 
 
-def measure_stage(size: int, steps: list[int], seconds: float, files: dict, directory: Path) -> dict:
+def measure_stage(size: int, steps: list[int], seconds: float, repeats: int, files: dict, directory: Path) -> dict:
     """S on a stage taking turns: CPU slope per listener between two audience sizes, switches, delivery."""
     from bench import _stage_figures as figures
     from live.bot_voices import opus_packets
@@ -297,9 +312,7 @@ def measure_stage(size: int, steps: list[int], seconds: float, files: dict, dire
                 groups[-1].wait_joined(600)
             added = step
             time.sleep(3)
-            cpu0, t0 = cpu_seconds(server.process.pid), time.monotonic()
-            time.sleep(seconds)
-            points.append({"listeners": step, "cpu_s_per_s": (cpu_seconds(server.process.pid) - cpu0) / (time.monotonic() - t0)})
+            points.append({"listeners": step, **cpu_point(cpu_windows(server.process.pid, seconds, repeats), seconds)})
         finished_by = time.monotonic() - figures.TAIL_S  # an utterance still going would count as lost
         utterances = [u for u in stage.ask("utterances") if u[2] + u[3] * 0.02 < finished_by]
         arrivals = probes.ask("arrivals")
@@ -336,20 +349,26 @@ def measure_storm(joiners: int, spread_s: float, files: dict, directory: Path) -
             if not group.pipe.poll(120) or group.pipe.recv() != "ready":
                 raise TimeoutError("storm bots did not start")
         time.sleep(3)
-        sent0, start = speaker.ask("count"), time.monotonic()
+        sent0, start, cpu0 = speaker.ask("count"), time.monotonic(), cpu_seconds(server.process.pid)
         for group in storm:
             group.pipe.send("go")
         for group in storm:
             group.wait_joined(spread_s + 300)
-        end = time.monotonic()
+        end, cpu1 = time.monotonic(), cpu_seconds(server.process.pid)
         sent = speaker.ask("count") - sent0
         admitted = [group.ask("admitted") for group in storm]
         arrivals = probes.ask("arrivals")
         heard = [sum(1 for slot in probe.values() for at, _ in slot if start <= at < end) for probe in arrivals]
+        outcomes = sum((Counter(a["outcomes"]) for a in admitted), Counter())
+        welcome_s = sorted(s for a in admitted for s in a["welcome_s"])
         return {"joiners": joiners, "spread_s": spread_s, "join_s": round(end - start, 1),
-                "admitted": sum(a["welcome"] for a in admitted), "webrtc": sum(a["webrtc"] for a in admitted),
-                "failed": {why: count for a in admitted for why, count in a.get("failed", {}).items()},
+                "admitted": sum(a["welcome"] for a in admitted), "webrtc": outcomes["webrtc"],
+                "outcomes": dict(outcomes), "accounted": sum(outcomes.values()),  # every joiner once
+                "welcome_p50_s": round(statistics.median(welcome_s), 3) if welcome_s else None,
+                "welcome_max_s": round(welcome_s[-1], 3) if welcome_s else None,
+                "server_cpu_s": round(cpu1 - cpu0, 1),
                 "max_gap_ms": round(max(figures.longest_gap_ms(probe, start, end) for probe in arrivals), 1),
+                "gaps_over_60ms": [sum(g > 60 for g in figures.gaps_ms(probe, start, end)) for probe in arrivals],
                 "delivery_min": round(min(min(h / max(sent, 1), 1.0) for h in heard), 4)}
     finally:
         _stop_all(groups)
@@ -368,58 +387,86 @@ def _heard(groups: list[Bots]) -> list[int]:
     return [count for group in groups for count in group.ask("count")]
 
 
+def cpu_windows(pid: int, seconds: float, repeats: int) -> list[float]:
+    """The server's CPU (user + system) per wall second over ``repeats`` back-to-back windows."""
+    windows = []
+    for _ in range(repeats):
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(seconds)
+        windows.append((cpu_seconds(pid) - cpu0) / (time.monotonic() - t0))
+    return windows
+
+
+def cpu_point(windows: list[float], seconds: float) -> dict:
+    """One audience size: its windows, their median, and the CPU seconds they took."""
+    return {"cpu_s_per_s": statistics.median(windows), "windows": [round(w, 4) for w in windows],
+            "cpu_s": round(sum(windows) * seconds, 2)}
+
+
 def slope_ms(points: list[dict]) -> float | None:
-    if len(points) < 2:
+    """CPU milliseconds per listener-second: the Theil-Sen slope (the median of the slopes between
+    every two windows at different audience sizes), so one window disturbed by the rest of the
+    machine moves it little, where a least-squares line through two or three points followed it."""
+    pairs = [(p["listeners"], w) for p in points for w in p.get("windows", [p["cpu_s_per_s"]])]
+    if len({x for x, _ in pairs}) < 2:
         return None
-    xs = np.array([p["listeners"] for p in points], dtype=float)
-    ys = np.array([p["cpu_s_per_s"] for p in points])
-    return float(np.polyfit(xs, ys, 1)[0] * 1000)
+    xs, ys = np.array([x for x, _ in pairs], dtype=float), np.array([y for _, y in pairs])
+    return float(theilslopes(ys, xs)[0] * 1000)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listeners", default="1,10,50,100")
     parser.add_argument("--anchor-listeners", default="1,5,10,20")
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0, help="one CPU window")
+    parser.add_argument("--repeats", type=int, default=3, help="CPU windows per audience size (their median)")
     parser.add_argument("--stages", default="12,50", help="stage sizes for the crowded-room figures")
     parser.add_argument("--stage-listeners", default="20,60,100", help="audience sizes of each crowded room (fitted)")
     parser.add_argument("--storm", type=int, default=500, help="listeners in the join storm (0: none)")
     parser.add_argument("--storm-spread", type=float, default=60.0, help="seconds over which they arrive")
+    parser.add_argument("--keep", action="store_true", help="keep the servers' data and logs (printed at the end)")
+    parser.add_argument("--parts", default="speaker,anchor,stages,storm",
+                        help="which measurements to run (comma-separated; all by default)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     directory = Path(tempfile.mkdtemp(prefix="bench-sfu-"))
     try:
         opus = speech_file(directory)
-        ours = []
-        for n in map(int, args.listeners.split(",")):
-            ours.append(measure(RoomcastServer, n, args.seconds, opus, directory))
+        ours, anchor, stages, storm = [], [], {}, None
+        for n in map(int, args.listeners.split(",") if "speaker" in parts else []):
+            ours.append(measure(RoomcastServer, n, args.seconds, args.repeats, opus, directory))
             print(json.dumps({"roomcast": ours[-1]}), flush=True)
-        anchor = []
-        for n in map(int, args.anchor_listeners.split(",")):
-            point = measure(RelayServer, n, args.seconds, opus, directory)
+        for n in map(int, args.anchor_listeners.split(",") if "anchor" in parts else []):
+            point = measure(RelayServer, n, args.seconds, args.repeats, opus, directory)
             print(json.dumps({"mediarelay": point}), flush=True)
             if point["delivery_min"] < 0.9:
                 break  # collapsed: later points would only measure the collapse
             anchor.append(point)
         files = crowd_files(directory)
-        stages = {}
-        for size in map(int, args.stages.split(",")):
-            stages[size] = measure_stage(size, list(map(int, args.stage_listeners.split(","))), args.seconds, files,
-                                         directory)
+        for size in map(int, args.stages.split(",") if "stages" in parts else []):
+            stages[size] = measure_stage(size, list(map(int, args.stage_listeners.split(","))), args.seconds,
+                                         args.repeats, files, directory)
             print(json.dumps({"stage": stages[size]}), flush=True)
-        storm = measure_storm(args.storm, args.storm_spread, files, directory) if args.storm else None
-        print(json.dumps({"storm": storm}), flush=True)
+        if args.storm and "storm" in parts:
+            storm = measure_storm(args.storm, args.storm_spread, files, directory)
+            print(json.dumps({"storm": storm}), flush=True)
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        if args.keep:
+            print(f"kept {directory}", file=sys.stderr)
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
     joins = [p["join_to_audio_p50_s"] for p in ours if p["join_to_audio_p50_s"] is not None]  # per N, then the median
     crowded_delivery = [point["delivery_min"] for point in [*stages.values(), *([storm] if storm else [])]]
     print(json.dumps({
         **{f"cpu_ms_per_listener_s_{size}": point["cpu_ms_per_listener_s"] for size, point in stages.items()},
+        **{f"cost_ratio_{size}": round(point["cpu_ms_per_listener_s"] / slope_ms(ours), 2)  # target <= 1.5
+           for size, point in stages.items() if slope_ms(ours)},
         "speaker_switch_p95_ms": max((p["speaker_switch_p95_ms"] for p in stages.values()), default=None),
         "join_storm_max_gap_ms": storm["max_gap_ms"] if storm else None,
         "storm_admitted": storm["admitted"] if storm else None,
-        "cpu_ms_per_listener_s": round(slope_ms(ours), 3),
+        "cpu_ms_per_listener_s": round(slope_ms(ours), 3) if slope_ms(ours) is not None else None,
         "anchor_cpu_ms_per_listener_s": round(slope_ms(anchor), 3) if slope_ms(anchor) is not None else None,
-        "delivery_min": round(min([p["delivery_min"] for p in ours] + crowded_delivery), 4),
+        "delivery_min": round(min([p["delivery_min"] for p in ours] + crowded_delivery, default=float("nan")), 4),
         "join_to_audio_p50_s": round(statistics.median(joins), 3) if joins else None,
         "points": ours, "anchor_points": anchor, "stages": stages, "storm": storm, "cpu_cores": os.cpu_count(),
     }))

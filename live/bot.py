@@ -174,20 +174,24 @@ class Bot:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in self._ws:
                 self.bytes_received += len(raw)
-                message = json.loads(raw)
-                kind = message["type"]
-                if kind in ("welcome", "state", "participant", "participant_gone"):
-                    self.state = apply(self.state, message)
-                elif kind == "speaking":
-                    self.speaking = message["identities"]
-                elif kind == "error":
-                    self.errors.append(message)
-                elif kind == "renegotiate":
-                    asyncio.create_task(self._renegotiate(message["publish"], message["slots"]))
-                elif kind == "answer":
-                    await self._answers.put(message)
-                    continue
-                await self.inbox.put(message)
+                frame = json.loads(raw)
+                for message in frame["messages"] if frame["type"] == "batch" else [frame]:
+                    await self._receive(message)
+
+    async def _receive(self, message: dict) -> None:
+        kind = message["type"]
+        if kind in ("welcome", "state", "participant", "participant_gone"):
+            self.state = apply(self.state, message)
+        elif kind == "speaking":
+            self.speaking = message["identities"]
+        elif kind == "error":
+            self.errors.append(message)
+        elif kind == "renegotiate":
+            asyncio.create_task(self._renegotiate(message["publish"], message["slots"]))
+        elif kind == "answer":
+            await self._answers.put(message)
+            return
+        await self.inbox.put(message)
 
     # --- media ----------------------------------------------------------------------------
     async def negotiate(self, publish: bool = False, slots: int | None = None) -> None:
@@ -206,14 +210,19 @@ class Bot:
                 if self.audio_level and hasattr(self._mic_track, "level"):
                     send_levels(self._mic.sender, self._mic_track)
             self._mic.direction = "sendonly" if publish and self._mic_track is not None else "inactive"
-            await self.pc.setLocalDescription(await self.pc.createOffer())
-            while not self._answers.empty():
-                self._answers.get_nowait()  # a late answer to an offer that timed out
-            await self.send("offer", sdp=self.pc.localDescription.sdp)
-            answer = await asyncio.wait_for(self._answers.get(), 20)
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+            await self.exchange()
             for index, transceiver in enumerate(self._slots):
                 self._tap(index, transceiver.receiver)
+
+    async def exchange(self) -> str:
+        """Offer what ``self.pc`` holds now and take the server's answer (its SDP is returned)."""
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        while not self._answers.empty():
+            self._answers.get_nowait()  # a late answer to an offer that timed out
+        await self.send("offer", sdp=self.pc.localDescription.sdp)
+        answer = await asyncio.wait_for(self._answers.get(), 20)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+        return answer["sdp"]
 
     async def _renegotiate(self, publish: bool, slots: int) -> None:
         try:

@@ -33,9 +33,12 @@ class Connection:
     writer: asyncio.Task | None = None
     bytes_sent: int = 0
 
-    def send(self, text: str, key: str | None = None) -> None:
-        """Queue a message; one with a ``key`` replaces the unsent message with that key."""
-        if not self.outbox.put(text, key):
+    def send(self, text: str, key: str | None = None, lazy: bool = False) -> None:
+        """Queue a message; one with a ``key`` replaces the unsent message with that key.
+
+        ``lazy``: it may wait up to a second for company (``live.outbox``).
+        """
+        if not self.outbox.put(text, key, lazy):
             log.warning("closing %s: %d messages it did not read", self.identity, MAX_POINT_MESSAGES)
             self.abort(4008, "too slow")
 
@@ -51,15 +54,16 @@ class Connection:
 
     async def _write(self) -> None:
         while True:
-            item = await self.outbox.next()
-            if isinstance(item, tuple):  # the close, after everything queued before it
-                await close_quietly(self.websocket, *item)
+            taken = await self.outbox.take()
+            if isinstance(taken, tuple):  # the close, after everything queued before it
+                await close_quietly(self.websocket, *taken)
                 return
+            text = taken[0] if len(taken) == 1 else batch(taken)
             try:
-                await self.websocket.send_text(item)
+                await self.websocket.send_text(text)
             except Exception:  # the socket went away; the reader ends the connection
                 return
-            self.bytes_sent += len(item)
+            self.bytes_sent += len(text)
 
     async def flushed(self, timeout: float = 5.0) -> None:
         if self.writer is not None:
@@ -68,6 +72,11 @@ class Connection:
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         self.outbox.close(code, reason)
+
+
+def batch(messages: list[str]) -> str:
+    """Several messages in one frame, to be read in order (each is already JSON: no re-encoding)."""
+    return '{"type":"batch","messages":[' + ",".join(messages) + "]}"
 
 
 async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:

@@ -220,7 +220,7 @@ async def _read_loop(websocket: WebSocket, connection: Connection, room: LiveRoo
         raw = frame.get("text")
         if not _allowed(connection):
             if connection.bucket.abusive:
-                connection.abort(4029, "too many messages")
+                connection.close(4029, "too many messages")  # after the answers it was owed
                 return
             continue
         if raw is None:

@@ -45,12 +45,13 @@ class Raw:
     async def _read(self) -> None:
         try:
             async for raw in self._ws:
-                message = json.loads(raw)
+                frame = json.loads(raw)
                 if self.state:
                     self.bytes_after_welcome += len(raw)
-                self.messages.append(message)
-                if message["type"] in ("welcome", "state", "participant", "participant_gone"):
-                    self.state = apply(self.state, message)
+                for message in frame["messages"] if frame["type"] == "batch" else [frame]:
+                    self.messages.append(message)
+                    if message["type"] in ("welcome", "state", "participant", "participant_gone"):
+                        self.state = apply(self.state, message)
         except websockets.ConnectionClosed:
             pass
         self.closed = self._ws.close_code

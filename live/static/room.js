@@ -66,6 +66,17 @@ const handlers = {
   state(message) { show({ ...client.room, ...message.room }); },
   participant(message) { show(withPeople(client.room, message.participant.identity, message.participant)); },
   participant_gone(message) { show(withPeople(client.room, message.identity, null)); },
+  // Several messages in one frame (the audience's comings and goings, a second's worth):
+  // the cards are applied together and the room drawn once.
+  batch(message) {
+    let room = client.room;
+    for (const inner of message.messages) {
+      if (inner.type === "participant") room = withPeople(room, inner.participant.identity, inner.participant);
+      else if (inner.type === "participant_gone") room = withPeople(room, inner.identity, null);
+      else { if (room !== client.room) show(room); receive(inner); room = client.room; }
+    }
+    if (room !== client.room) show(room);
+  },
   speaking(message) { client.speaking = new Set(message.identities); render(); },
   answer(message) { if (client.pendingAnswer) client.pendingAnswer(message.sdp); },
   renegotiate(message) { negotiate(message.slots, message.publish); },

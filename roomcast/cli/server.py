@@ -43,7 +43,9 @@ def serve(
             worker = embedded.spawn_worker()
             embedded.wait_until_ready(worker)
         stderr.print(f"roomcast on http://{host}:{port}  data: {settings.resolved_data_dir}", highlight=False)
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        # No permessage-deflate: a room's messages are small, and compressing each one for every
+        # socket was most of what a join storm cost the event loop that forwards audio (live.outbox).
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", ws_per_message_deflate=False)
     except RuntimeError as error:
         fail(str(error), code=1)
     finally:
