@@ -2,7 +2,7 @@
 // The page always offers: its microphone section first (sendonly on stage, inactive off it),
 // then one recvonly "slot" per speaker the server forwards. No build step, no dependencies.
 
-import { followCaptions } from "./captions.js";
+import { followCaptions } from "./live_captions.js";
 import { followProduction } from "./production.js";
 import { playStream } from "./stream_player.js";
 
