@@ -3,10 +3,10 @@
 Two rules, after the crosstalk decision (transcripts.crosstalk) has said when each track carries
 its own speaker:
 
-1. A word stands on a track only inside that track's own speech (with ``TOLERANCE_S``: the
-   decision works on 10 ms frames, Whisper's word times are good to about 0.1 s). Live
-   transcription decodes tracks before the room's decision exists; this is where its words
-   of others are dropped.
+1. A word stands on a track only where most of it lies in that track's own speech (a word
+   too short to say, by its middle, with ``TOLERANCE_S``: the decision works on 10 ms frames,
+   Whisper's word times are good to about 0.1 s). Live transcription decodes tracks before the
+   room's decision exists; this is where its words of others are dropped.
 2. The same word at the same time on two tracks is one utterance heard twice (what the gate
    let through in a turn's first or last moments, or a copy louder than the decision
    expected): it stays on the track that carries it loudest. Two people really saying one
@@ -27,28 +27,41 @@ from transcripts.envelopes import FRAME_S
 from transcripts.transcription import Utterance
 
 TOLERANCE_S = 0.15
+OWN_SHARE = 0.5  # a word stays where at least this share of it is the track's own
 SAME_TIME_S = 0.5  # bleed is 0-50 ms late, echo up to 400 ms
 _WORD = re.compile(r"[^\w']+")
 
 
 def own_words(utterances: list[Utterance], own: list[tuple[float, float]] | None) -> list[Utterance]:
-    """The utterances with only the words whose middle lies in ``own`` (track seconds); None: all."""
+    """The utterances with only the words that lie mostly in ``own`` (track seconds); None: all.
+
+    Mostly, not at their middle: a track carrying another speaker is closed only where the bleed
+    is loud, and left open in the gaps between its syllables, so a word that live transcription
+    decoded from the bleed (before the room's decision existed) has open moments in it, and a
+    middle within 0.15 s of one kept the word.
+    """
     if own is None:
         return utterances
-    starts = np.array([a - TOLERANCE_S for a, _ in own])
-    ends = np.array([b + TOLERANCE_S for _, b in own])
+    starts = np.array([a for a, _ in own])
+    ends = np.array([b for _, b in own])
 
-    def inside(seconds: float) -> bool:
-        index = int(np.searchsorted(starts, seconds, side="right")) - 1
-        return index >= 0 and seconds <= ends[index]
+    def mostly_inside(start: float, end: float) -> bool:
+        if end - start < 2 * TOLERANCE_S:  # a word without a length: its middle decides, give or take
+            middle = (start + end) / 2
+            index = int(np.searchsorted(starts, middle + TOLERANCE_S, side="right")) - 1
+            return index >= 0 and middle - TOLERANCE_S <= ends[index]
+        first = max(0, int(np.searchsorted(ends, start, side="right")))
+        last = int(np.searchsorted(starts, end, side="left"))
+        covered = float(np.sum(np.clip(np.minimum(ends[first:last], end) - np.maximum(starts[first:last], start), 0, None)))
+        return covered >= OWN_SHARE * (end - start)
 
     kept = []
     for utterance in utterances:
         if not utterance.words:
-            if inside((utterance.start + utterance.end) / 2):
+            if mostly_inside(utterance.start, utterance.end):
                 kept.append(utterance)
             continue
-        words = [w for w in utterance.words if inside((w.start + w.end) / 2)]
+        words = [w for w in utterance.words if mostly_inside(w.start, w.end)]
         if len(words) == len(utterance.words):
             kept.append(utterance)
         elif words:
