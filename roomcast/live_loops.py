@@ -18,9 +18,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from roomcast.db import session_scope
+from roomcast.db import clock, database_now, session_scope
 from roomcast.models import LiveLoop, Room, RoomStatus
-from roomcast.runs import clock, database_now
 
 STALE_S = 60.0  # far longer than a round takes; a dead loop is started again after this
 

@@ -20,7 +20,7 @@ transcript); what still loops is dropped, and so are words outside the turn's de
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from roomcast.audio import ASR_RATE
 from roomcast.settings import get_settings
+from transcripts.utterances import Utterance, Word
 from transcripts.vocabulary import echoes_prompt, near_miss, plain, respelled_all, vocabulary_phrases
 from transcripts.whisper_models import is_english_only, model_for_language, model_path, whisper_language
 
@@ -55,33 +56,6 @@ RETRY_OPTIONS = {"repetition_penalty": 1.3, "no_repeat_ngram_size": 3}
 
 _model_lock = threading.Lock()
 _models: dict[str, WhisperModel] = {}
-
-
-@dataclass
-class Word:
-    start: float
-    end: float
-    word: str
-    probability: float
-
-
-@dataclass
-class Utterance:
-    start: float
-    end: float
-    text: str
-    words: list[Word] = field(default_factory=list)
-    avg_logprob: float = 0.0
-    no_speech_prob: float = 0.0
-    language: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Utterance:
-        words = [Word(**w) for w in data.get("words", [])]
-        return cls(**{**data, "words": words})
 
 
 def get_model(name: str) -> WhisperModel:
@@ -140,8 +114,11 @@ def packs(spans: list[tuple[int, int]], size: int, floor: int = 0) -> list[list[
     for number, group in enumerate(groups):
         before = groups[number - 1][-1][1] if number else floor
         ceiling = groups[number + 1][0][0] if number + 1 < len(groups) else size
-        # Context only: a bound inside a turn (a misplaced last word) never cuts the turn itself.
-        start = min(group[0][0], max(before, group[0][0] - int(CONTEXT_BEFORE_S * ASR_RATE)))
+        # Context only: a bound inside a turn (a misplaced last word) never cuts the turn itself,
+        # and the quiet before it never pushes the turn's end past the 30 s Whisper reads.
+        speech = sum(e - s + join for s, e in group) - join
+        room_before = min(int(CONTEXT_BEFORE_S * ASR_RATE), max(0, 30 * ASR_RATE - speech))
+        start = min(group[0][0], max(before, group[0][0] - room_before))
         used = sum(e - s + join for s, e in group) - join + group[0][0] - start
         end = max(group[-1][1], min(ceiling, group[-1][1] + int(CONTEXT_AFTER_S * ASR_RATE),
                                     group[-1][1] + 30 * ASR_RATE - used))

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from transcripts.transcription import Utterance, Word
+from transcripts.utterances import Utterance, Word
 
 NEAR_MISS_RATIO = 0.7
 # Letters this alike, spaces aside, are the name heard and cut differently: "telescopesetmidnight"
