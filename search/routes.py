@@ -16,7 +16,7 @@ from roomcast.web import SessionDep, templates
 from search.backends import Filters
 from search.query import MAX_QUERY_CHARS, QueryError
 from search.service import by_episode, search, speaker_url
-from search.speakers import MAX_SPEAKER_CHARS, Who, people_called, person, speaker_lines
+from search.speakers import MAX_SPEAKER_CHARS, Who, everyone, people_called, person, speaker_lines
 
 router = APIRouter()
 GROUPED_HITS = 50  # hits read to group into episodes
@@ -170,7 +170,7 @@ def speaker_api(session: SessionDep, who: str, page: Annotated[int, Query(ge=1, 
     found = person(session, who)
     people = [] if found else people_called(session, who)
     if found is None:
-        found = people[0] if len(people) == 1 else Who(who)
+        found = people[0] if len(people) == 1 else everyone(who, people) if people else Who(who)
     episodes, more = speaker_lines(session, found, page)
     if not episodes and page == 1:
         raise HTTPException(404, f"nobody called {who!r} has spoken in a published episode")

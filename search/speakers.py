@@ -25,19 +25,27 @@ SPOKEN = ("transcript_segments ts JOIN episodes e ON e.id = ts.episode_id JOIN s
 
 @dataclass(frozen=True)
 class Who:
-    """Whose lines: one person (``identity``), or, for lines older than people, a name."""
+    """Whose lines: people (their identities: one, or all who spoke under one name), or, for
+    lines older than people, a name."""
 
     name: str
     speaker_id: str | None = None
-    identity: str | None = None
+    identities: tuple[str, ...] = ()
 
     @property
     def condition(self) -> str:
-        return "p.identity = :who" if self.identity else "lower(ts.speaker) = lower(:who)"
+        if not self.identities:
+            return "lower(ts.speaker) = lower(:name)"
+        return f"p.identity IN ({', '.join(f':who{n}' for n in range(len(self.identities)))})"
 
     @property
-    def value(self) -> str:
-        return self.identity or self.name
+    def params(self) -> dict[str, str]:
+        return {"name": self.name, **{f"who{n}": identity for n, identity in enumerate(self.identities)}}
+
+
+def everyone(name: str, people: list[Who]) -> Who:
+    """Several people who spoke under one name, together."""
+    return Who(name, None, tuple(identity for who in people for identity in who.identities))
 
 
 def person(session: Session, key: str) -> Who | None:
@@ -46,7 +54,7 @@ def person(session: Session, key: str) -> Who | None:
         SELECT pe.identity, p.display_name FROM {SPOKEN}
         WHERE pe.key = :key AND {VISIBLE} ORDER BY e.published_at DESC, ts.id DESC LIMIT 1
     """), {"key": key}).first()
-    return Who(row[1], key, row[0]) if row else None
+    return Who(row[1], key, (row[0],)) if row else None
 
 
 def people_called(session: Session, name: str) -> list[Who]:
@@ -67,7 +75,7 @@ def speaker_lines(session: Session, who: Who, page: int = 1) -> tuple[list[dict]
         WHERE {VISIBLE} AND EXISTS (SELECT 1 FROM transcript_segments ts LEFT JOIN participants p
                                     ON p.id = ts.participant_id WHERE ts.episode_id = e.id AND {who.condition})
         ORDER BY e.published_at DESC, e.id DESC LIMIT :limit OFFSET :offset
-    """), {"who": who.value, "limit": EPISODES_PER_PAGE + 1, "offset": (page - 1) * EPISODES_PER_PAGE}).all()
+    """), {**who.params, "limit": EPISODES_PER_PAGE + 1, "offset": (page - 1) * EPISODES_PER_PAGE}).all()
     more = len(episode_rows) > EPISODES_PER_PAGE
     episode_rows = episode_rows[:EPISODES_PER_PAGE]
     if not episode_rows:
@@ -78,7 +86,7 @@ def speaker_lines(session: Session, who: Who, page: int = 1) -> tuple[list[dict]
              "LEFT JOIN participants p ON p.id = ts.participant_id LEFT JOIN people pe ON pe.identity = p.identity "
              f"WHERE {who.condition} AND ts.episode_id IN ({', '.join(str(int(e)) for e in lines)}) "
              "ORDER BY ts.episode_id, ts.start_s"),
-        {"who": who.value},
+        who.params,
     ):
         lines[episode_id].append({"start": round(start, 2), "end": round(end, 2), "text": said,
                                   "url": episode_url(episode_id, start), "speaker": speaker, "speaker_id": key,

@@ -42,7 +42,7 @@ EPISODES: dict[str, int] = {}
 
 
 async def two_carls(server: LiveServer, room_id: int, host_token: str, voices: list[Path]) -> None:
-    from live.bot import Bot, OpusFile
+    from contrib.bot import Bot, OpusFile
 
     host = Bot(server.ws(room_id), host_token)
     await host.join()
@@ -97,6 +97,9 @@ def test_two_guests_of_one_name_are_two_people_shown_by_name(server: LiveServer)
     # Asked by the name, the page says that two people spoke under it and links each.
     named = get(server, "/api/speakers/Carl").json()
     assert sorted(p["speaker_id"] for p in named["people"]) == sorted([mountains["speaker_id"], zebra["speaker_id"]])
+    named_lines = [line for e in named["episodes"] for line in e["lines"]]
+    assert {(line["speaker"], line["speaker_id"]) for line in named_lines} == {
+        (mountains["speaker"], mountains["speaker_id"]), (zebra["speaker"], zebra["speaker_id"])}
     html = get(server, "/speakers/Carl").text
     assert "2 people have spoken as" in html and f"/speakers/{zebra['speaker_id']}" in html
 
