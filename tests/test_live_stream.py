@@ -51,6 +51,12 @@ async def speaking_room(server: LiveServer, voices: dict[str, Path], **room: str
     guest = await joined(server, room_id, server.token(room_id, "gil", role="speaker"),
                          voice=lambda: OpusFile(str(voices["guest"]), loop=True))
     await guest.send("take_stage", consent=True)
+    # Both heard before anyone listens: on a busy machine the guest's microphone takes seconds to be
+    # renegotiated, and a 12 s capture of the MP3 stream once held the host alone.
+    deadline = time.monotonic() + 30
+    while not (host.packets_heard and guest.packets_heard):
+        assert time.monotonic() < deadline, "the host and the guest never heard each other"
+        await asyncio.sleep(0.1)
     return room_id, host, guest
 
 
