@@ -18,7 +18,7 @@ import uvicorn
 from aiortc.rtp import RtpPacket
 
 from capture.archive import RoomArchive, Stint
-from live.signaling import live_rooms
+from live.registry import live_rooms
 from roomcast.app import create_app
 from roomcast.db import migrate
 

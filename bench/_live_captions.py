@@ -109,7 +109,7 @@ def _poll(url: str, stop: threading.Event, readings: list) -> None:
 
 async def _speak(ws_url: str, tokens: list[str], files: list[Path], seconds: float) -> list[float]:
     """Both speakers on the stage, speaking their files; returns when each file's first packet went."""
-    from live.bot import Bot, OpusFile
+    from contrib.bot import Bot, OpusFile
 
     voices = [OpusFile(str(path)) for path in files]
     bots = [Bot(ws_url, token, voice=lambda v=voice: v) for token, voice in zip(tokens, voices)]

@@ -38,8 +38,8 @@ def group_process(role: str, ws_url: str, tokens: list[str], files: dict, spread
 
 
 async def _group(role: str, ws_url: str, tokens: list[str], files: dict, pipe, spread_s: float) -> None:  # noqa: ANN001
-    from live.bot import Bot
-    from live.bot_voices import Talker
+    from contrib.bot import Bot
+    from contrib.bot_voices import Talker
 
     loop = asyncio.get_running_loop()
     talkers = [Talker(files["speech"][i % 2], files["quiet"]) for i in range(len(tokens))] if role == "stage" else []

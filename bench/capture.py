@@ -46,7 +46,7 @@ def speakers_process(ws_url: str, tokens: list[str], opus: str, pipe) -> None:  
 
 
 async def _speakers(ws_url: str, tokens: list[str], opus: str, pipe) -> None:  # noqa: ANN001
-    from live.bot import Bot, OpusFile
+    from contrib.bot import Bot, OpusFile
 
     loop = asyncio.get_running_loop()
     bots = []

@@ -216,7 +216,7 @@ async def hls_latencies(base: str, room_id: int, seconds: float, sent_times) -> 
 
 
 async def latencies(server: RoomcastServer, directory: Path, seconds: float):  # noqa: ANN201
-    from live.bot import Bot, OpusFile
+    from contrib.bot import Bot, OpusFile
 
     base = f"http://127.0.0.1:{server.port}"
     ws_url, [speaker_token], _, _ = server.room(0)

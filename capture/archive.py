@@ -7,6 +7,9 @@ packets stay gaps of the right length (concealed frames) instead of collapsing. 
 second, or five minutes of audio, starts a new segment. So does a speaker's sample clock
 drifting 10 ms from real time, as their RTCP sender reports tell: a sound card a hundred
 parts per million off would otherwise move the end of a five-minute segment by 30 ms.
+A speaker's segments start at least a second apart: packets that would start one sooner (two
+streams interleaved, timestamps leaping about) are dropped, so a misbehaving client cannot
+cut its track into a segment per packet (once 1,200 in 8 s, which lost the room's episode).
 Each segment is a ``Track`` row from the moment it opens, so the room's end, or a crash,
 finds all of them. Packets are noted as they come and muxed together every 200 ms: PyAV
 called for each packet in turn, its code cold every time, cost several times more than the
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 SEGMENT_S = 300.0
 MAX_FILLED_GAP = RATE  # a second of loss is concealed; a longer silence starts a new segment
 DRIFT_LIMIT_S = 0.010  # a sample clock this far off real time, since the segment began: a new one
+MIN_SEGMENT_S = 1.0  # a speaker's segments start at least this far apart on the room's clock
 BATCH_S = 0.2  # packets wait this long to be muxed together; with 200 ms pages, on disk within 0.4 s
 # One thread, so the database work is done in the order it was asked for: a segment's row is
 # written before anything that updates it, and the event loop never waits for the database.
@@ -73,6 +77,7 @@ class Stint:
     count: int = 0  # segments so far, for file names
     clock_origin: tuple[float, int] | None = None  # the stream's first sender report: (NTP s, RTP ts)
     drift_s: float = 0.0  # how far the sample clock has run ahead of the sender's real time since
+    opened_at_s: float | None = None  # when the last segment opened, on the room's clock
 
     def new_stream(self, ssrc: int) -> None:
         self.ssrc, self.last_timestamp, self.clock_origin, self.drift_s = ssrc, None, None, 0.0
@@ -132,7 +137,10 @@ class RoomArchive:
         stint = self.stints.get((room_id, identity))
         if stint is None:
             stint = self.stints[(room_id, identity)] = Stint(identity)
+        churning = stint.opened_at_s is not None and at_s - stint.opened_at_s < MIN_SEGMENT_S
         if packet.ssrc != stint.ssrc:  # a new stream (renegotiated, reconnected): its own segment
+            if churning and stint.segment is not None:
+                return  # a second stream interleaved with the first: the first keeps the segment
             self._close(stint)
             stint.new_stream(packet.ssrc)
         timestamp = stint.extend(packet.timestamp)
@@ -141,8 +149,10 @@ class RoomArchive:
             pts = timestamp - segment.first_timestamp
             if pts < segment.writer.samples:
                 return  # late or duplicate: the segment has moved on
+            if pts - segment.writer.samples > MAX_FILLED_GAP and churning:
+                return  # timestamps leaping about: not a reason for a segment a packet
             if (pts - segment.writer.samples > MAX_FILLED_GAP or pts > SEGMENT_S * RATE
-                    or abs(stint.drift_s - segment.drift_at_start_s) > DRIFT_LIMIT_S):
+                    or (abs(stint.drift_s - segment.drift_at_start_s) > DRIFT_LIMIT_S and not churning)):
                 self._close(stint)
                 segment = None
         if segment is None:
@@ -199,6 +209,7 @@ class RoomArchive:
     def _open(self, room_id: int, stint: Stint, first_timestamp: int, start_s: float) -> Segment:
         key = f"rooms/{room_id}/archive/{slugify(stint.identity, 'speaker')}/{stint.count:04d}.opus"
         stint.count += 1
+        stint.opened_at_s = start_s
         path = self.store.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # The row is asked for first: a crash finds every segment but one opened in its last moments.

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from roomcast.audio import AudioInfo, UnreadableAudio, probe
 from roomcast.errors import NotFound, UserError
+from roomcast.events import Clip, EventKind, Marker
 from roomcast.models import (
-    OFF_RECORD_END,
-    OFF_RECORD_START,
     Participant,
     Role,
     Room,
@@ -36,10 +35,16 @@ from roomcast.text import clean_line, clean_text, slugify
 class TimelineMark:
     """A moment the creator marks on an imported recording: a chapter or a soundbite."""
 
-    kind: str  # "marker" (a new topic: a chapter) or "clip" (a soundbite)
+    kind: EventKind  # a marker (a new topic: a chapter), a clip (a soundbite), off the record and back
     at_s: float
     title: str
     duration_s: float | None = None
+
+    def data(self) -> dict:
+        """The event's payload, as the room's timeline keeps it (``roomcast.events``)."""
+        if self.kind == EventKind.clip:
+            return Clip(self.title, self.duration_s).to_data()
+        return Marker(self.title).to_data()
 
 
 def parse_time(text: str) -> float:
@@ -61,7 +66,7 @@ def parse_marker_option(value: str) -> TimelineMark:
     time_text, separator, title = value.partition("=")
     if not separator or not clean_line(title):
         raise UserError(f"--marker {value!r}: expected TIME=TITLE, for example --marker 12:30=Questions")
-    return TimelineMark("marker", parse_time(time_text), clean_line(title))
+    return TimelineMark(EventKind.marker, parse_time(time_text), clean_line(title))
 
 
 def parse_clip_option(value: str) -> TimelineMark:
@@ -73,7 +78,7 @@ def parse_clip_option(value: str) -> TimelineMark:
     duration = parse_time(duration_text)
     if duration <= 0:
         raise UserError(f"--clip {value!r}: the duration must be positive")
-    return TimelineMark("clip", parse_time(start_text), clean_line(title), duration)
+    return TimelineMark(EventKind.clip, parse_time(start_text), clean_line(title), duration)
 
 
 def parse_off_record_option(value: str) -> list[TimelineMark]:
@@ -84,7 +89,8 @@ def parse_off_record_option(value: str) -> list[TimelineMark]:
     start, end = parse_time(start_text), parse_time(end_text)
     if end <= start:
         raise UserError(f"--off-record {value!r}: the end must come after the start")
-    return [TimelineMark(OFF_RECORD_START, start, "off the record"), TimelineMark(OFF_RECORD_END, end, "on the record")]
+    return [TimelineMark(EventKind.off_record_start, start, "off the record"),
+            TimelineMark(EventKind.off_record_end, end, "on the record")]
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ def import_recording(
     ended = utcnow()
     duration = max(info.duration_s for info in infos)
     for mark in marks or []:
-        if mark.at_s >= duration and mark.kind != OFF_RECORD_END:
+        if mark.at_s >= duration and mark.kind != EventKind.off_record_end:
             raise UserError(f"{mark.kind} at {mark.at_s:.1f} s lies after the end of the recording ({duration:.1f} s)")
     room = Room(show=show, title=title, description=clean_text(description), status=RoomStatus.ended,
                 started_at=ended - timedelta(seconds=duration), ended_at=ended)
@@ -154,8 +160,7 @@ def import_recording(
         session.add(Track(room=room, participant=participant, media_key=key, codec=info.codec,
                           sample_rate=info.sample_rate, duration_s=info.duration_s, offset_s=0.0, size_bytes=size))
     for mark in marks or []:
-        data = {"title": mark.title} | ({"duration": mark.duration_s} if mark.duration_s else {})
-        session.add(RoomEvent(room=room, kind=mark.kind, at_s=mark.at_s, data=data))
+        session.add(RoomEvent(room=room, kind=mark.kind, at_s=mark.at_s, data=mark.data()))
     session.flush()
     return room
 

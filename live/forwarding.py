@@ -4,8 +4,8 @@ aiortc's own path (a MediaRelay into one sender per peer) decodes every packet a
 again for each listener, which costs tens of milliseconds of CPU per listener per second. Here
 the packet is taken from the speaker's receiver before aiortc's jitter buffer, and for each
 subscriber only the 12-byte RTP header is rewritten (SSRC, payload type, sequence number,
-timestamp) before SRTP protection and one ``sendto``. This reaches into aiortc's and aioice's
-internals in the two small functions marked below; the rest is plain Python.
+timestamp) before SRTP protection and one ``sendto``. What this takes of aiortc's and aioice's
+internals is in ``live.aiortc_internals``; the rest is plain Python.
 
 Each subscriber has a few receiving transceivers, "slots", filled with whoever is speaking
 (``live.loudest``). A slot keeps its outgoing stream continuous when its speaker changes, or
@@ -14,21 +14,18 @@ pauses while they are quiet, so a browser sees one long stream with the right ga
 
 from __future__ import annotations
 
-import asyncio
 import random
 import struct
 import time
 from collections.abc import Callable
-from typing import Any
 
 from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpTransceiver
-from aiortc.rtcdtlstransport import State as DtlsState
-from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RtcpSrPacket, RtpPacket
-from aioice.ice import StunProtocol
+from aiortc.rtp import RtcpPacket, RtcpSrPacket, RtpPacket
+
+from live.aiortc_internals import (OPUS_CLOCK, count_sent, follow_rtcp, negotiated_codecs, send_rtp, sender_ssrc,
+                                   take_rtp)
 
 HEADER = struct.Struct("!BBHII")
-OPUS_CLOCK = 48_000
 NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
 SenderReport = Callable[[int, float, int], None]  # SSRC, the sender's NTP time (s), RTP timestamp
 
@@ -38,8 +35,8 @@ class OutgoingSlot:
 
     def __init__(self, transceiver: RTCRtpTransceiver, dtls: RTCDtlsTransport) -> None:
         self.sender = transceiver.sender
-        self.ssrc = transceiver.sender._ssrc
-        self.payload_type = transceiver._codecs[0].payloadType
+        self.ssrc = sender_ssrc(transceiver.sender)
+        self.payload_type = negotiated_codecs(transceiver)[0].payloadType
         self.dtls = dtls
         self.packets = 0
         self._source: int | None = None  # the incoming SSRC this slot now carries
@@ -57,29 +54,10 @@ class OutgoingSlot:
         seq = (packet.sequence_number + self._seq_offset) & 0xFFFF
         timestamp = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
         header = HEADER.pack(0x80, (marker << 7) | self.payload_type, seq, timestamp, self.ssrc)
-        if self._send(header + packet.payload):
+        if send_rtp(self.dtls, header + packet.payload):
             self.packets += 1
             self._last_seq, self._last_ts, self._last_time = seq, timestamp, now
             count_sent(self.sender, ntp, timestamp, len(packet.payload))
-
-    def _send(self, rtp: bytes) -> bool:
-        """Protect and send on the peer's nominated ICE pair (aiortc and aioice internals).
-
-        aiortc's own ``_send_rtp`` is a chain of four coroutines around the same two calls;
-        for a plain UDP pair this is one ``sendto``. A relayed (TURN) pair goes through aioice.
-        """
-        dtls = self.dtls
-        if dtls._state != DtlsState.CONNECTED:
-            return False
-        pair = dtls.transport._connection._nominated.get(1)
-        if pair is None:
-            return False
-        data = dtls._tx_srtp.protect(rtp)
-        if type(pair.protocol) is StunProtocol:
-            pair.protocol.transport.sendto(data, pair.remote_addr)
-        else:
-            asyncio.ensure_future(pair.protocol.send_data(data, pair.remote_addr))
-        return True
 
     def pause(self) -> None:
         """Nothing is sent for a while (a quiet speaker); the next packet starts a talkspurt."""
@@ -96,41 +74,19 @@ class OutgoingSlot:
 
 
 def tap_receiver(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket, int], None]) -> None:
-    """Take a speaker's packets before aiortc's jitter buffer and decoder (aiortc internals).
-
-    The receiver's statistics are still fed, so its RTCP receiver reports stay right; nothing
-    is depayloaded or decoded, and the decoder thread stays idle.
-    """
-    streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams
-    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
-        statistics = streams.get(packet.ssrc)
-        if statistics is None:
-            statistics = streams[packet.ssrc] = StreamStatistics(OPUS_CLOCK)
-        statistics.add(packet)
-        on_packet(packet, arrival_time_ms)
-
-    receiver._handle_rtp_packet = handle_rtp_packet
+    """Take a speaker's packets before aiortc's jitter buffer and decoder: nothing is depayloaded
+    or decoded, and the decoder thread stays idle."""
+    take_rtp(receiver, on_packet)
 
 
 def tap_sender_reports(receiver: RTCRtpReceiver, on_report: SenderReport) -> None:
     """Hand on a speaker's RTCP sender reports: their sample clock against their real time."""
-    handle_rtcp_packet = receiver._handle_rtcp_packet
-
-    async def handle_and_report(packet: Any) -> None:
-        await handle_rtcp_packet(packet)
+    def report(packet: RtcpPacket) -> None:
         if isinstance(packet, RtcpSrPacket):
             info = packet.sender_info
             on_report(packet.ssrc, info.ntp_timestamp / (1 << 32) - NTP_EPOCH_OFFSET, info.rtp_timestamp)
 
-    receiver._handle_rtcp_packet = handle_and_report
-
-
-def count_sent(sender: Any, ntp: int, timestamp: int, payload_bytes: int) -> None:
-    """Keep the sender's RTCP sender reports true to what we forwarded (aiortc internals)."""
-    sender._RTCRtpSender__ntp_timestamp = ntp
-    sender._RTCRtpSender__rtp_timestamp = timestamp
-    sender._RTCRtpSender__packet_count += 1
-    sender._RTCRtpSender__octet_count += payload_bytes
+    follow_rtcp(receiver, report)
 
 
 def ntp_now() -> int:

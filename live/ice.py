@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from functools import cache
 
-import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
 
+from live.aiortc_internals import add_host_addresses
 from roomcast.settings import get_settings
-
-_host_addresses = aioice.ice.get_host_addresses
 
 
 def rtc_configuration() -> RTCConfiguration:
@@ -35,11 +33,10 @@ def browser_ice_servers() -> list[dict]:
 
 @cache
 def install_loopback_candidates() -> None:
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        addresses = _host_addresses(use_ipv4, use_ipv6)
+    def with_loopback(addresses: list[str], use_ipv4: bool) -> list[str]:
         wanted = get_settings().ice_loopback
         if use_ipv4 and (wanted or (wanted is None and not addresses)):
             addresses.append("127.0.0.1")
         return addresses
 
-    aioice.ice.get_host_addresses = host_addresses
+    add_host_addresses(with_loopback)

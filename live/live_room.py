@@ -1,39 +1,34 @@
-"""A room while it is live: its stage, its connections, and the packets between them.
+"""A room while it is live: its stage, the people connected to it, and what they are told.
 
 One ``LiveRoom`` per room lives in the process that serves it (rooms are pinned to one SFU
-node). Signaling messages become stage actions; the stage's events are recorded, what changed
-is pushed to everyone (the cards of the people it concerns, never the whole list: a join
-costs each socket one small message), and the media routes follow: who is forwarded to
-which subscriber slots (the loudest few, ``live.loudest``), and who must renegotiate.
+node; ``live.registry`` keeps them). Signaling messages become stage actions; the stage's
+events are recorded, what changed is pushed to everyone (``live.news``: the cards of the
+people it concerns, never the whole list), and when the stage changed the media follows
+(``live.room_media``: who is forwarded to which subscriber slots, who must renegotiate).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterable
-
-from aiortc.rtp import RtpPacket
+from collections.abc import Callable
 
 from live import protocol as p
 from live import records
 from live.connection import Connection
 from live.news import RoomNews
-from live.forwarding import ntp_now
-from live.loudest import Forwarding, Subscriber
-from live.peers import NegotiationError, Peer
-from live.stage import Event, Member, Refused, Stage
+from live.room_media import RoomMedia
+from live.stage import Member, Refused, Stage
 from roomcast import clock
+from roomcast.events import Event, EventKind
 from roomcast.packets import NoCapture, PacketSink
 from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)
-
-
-def stream_urls(room_id: int) -> dict[str, str]:
-    """The room's HTTP streams (live.stream), for a page that cannot, or need not, use WebRTC."""
-    return {"mp3": f"/rooms/{room_id}/listen", "hls": f"/rooms/{room_id}/live.m3u8"}
+# Events that change who is forwarded, or who must offer again: the others leave the routes be.
+MEDIA_KINDS = frozenset({EventKind.stage_join, EventKind.stage_leave, EventKind.mute, EventKind.unmute, EventKind.end})
+# Events after which a speaker's archived stint is over.
+STINT_ENDS = frozenset({EventKind.stage_leave, EventKind.mute, EventKind.leave, EventKind.remove})
 
 
 class LiveRoom:
@@ -45,7 +40,7 @@ class LiveRoom:
         self.zero = clock.from_wall(started_at)  # the room's start on the room clock
         self.sink = sink or NoCapture()
         self.connections: dict[str, Connection] = {}
-        self.forwarding = Forwarding(settings.forward_loudest, self._subscribers)
+        self.media = RoomMedia(self.id, self.stage, self.connections, self.sink, self.elapsed_s)
         self.speaking: frozenset[str] = frozenset()
         self.grace: asyncio.TimerHandle | None = None
         self.on_empty: Callable[[LiveRoom], None] | None = None  # the registry forgets an ended room
@@ -74,7 +69,7 @@ class LiveRoom:
             return  # already replaced or removed
         del self.connections[connection.identity]
         self._after(self.stage.leave(connection.identity))
-        self._close_peer(connection)
+        self.media.close_peer(connection)
         if not self.connections and not self.stage.ended:
             self.grace = asyncio.get_running_loop().call_later(get_settings().room_grace_s, self._end_if_empty)
 
@@ -82,7 +77,7 @@ class LiveRoom:
     async def handle(self, connection: Connection, message: p.BaseModel) -> None:
         actor = connection.identity
         if isinstance(message, p.Offer):
-            await self._negotiate(connection, message.sdp)
+            await self.media.negotiate(connection, message.sdp)
             return
         if isinstance(message, p.Ping):
             connection.send(p.server_message("pong"))
@@ -142,89 +137,6 @@ class LiveRoom:
                 raise Refused("already_joined", "this connection has already joined")
         raise Refused("unknown_type", f"{type(message).__name__} is not handled")
 
-    async def _negotiate(self, connection: Connection, sdp: str) -> None:
-        member = self.stage.member(connection.identity)
-        if connection.peer is None and not self.may_use_webrtc(member):
-            connection.send(p.server_message(
-                "error", code="webrtc_full", ref="offer", stream=stream_urls(self.id),
-                message="this room's WebRTC audience is full: you hear it over its live stream, a few seconds behind",
-            ))
-            return
-        if connection.peer is None:
-            identity = connection.identity
-            connection.peer = Peer(lambda packet, arrival: self._on_packet(identity, packet, arrival),
-                                   lambda *report: self._on_sender_report(identity, *report),
-                                   lambda state: self._on_peer_state(connection, state))
-        try:
-            answer, refused = await connection.peer.answer(sdp, may_publish=member.on_stage)
-        except NegotiationError as error:
-            connection.send(p.server_message("error", code="bad_offer", message=str(error), ref="offer"))
-            return
-        connection.send(p.server_message("answer", sdp=answer))
-        if refused:
-            connection.send(p.server_message(
-                "error", code="not_on_stage", ref="offer",
-                message="only the stage is heard: your microphone is not forwarded until a moderator invites you",
-            ))
-        self._reroute()
-        # The stage may have changed while this offer was on its way (a speaker who takes the
-        # stage before their first offer arrives): ask again, or their microphone never opens.
-        self._ask_renegotiation([connection])
-
-    def may_use_webrtc(self, member: Member) -> bool:
-        """The stage and the moderators always; the audience up to ``max_webrtc_listeners``.
-
-        A listener's WebRTC costs the node a few milliseconds of CPU per second (bench.sfu); the
-        HTTP stream's costs a few hundredths (bench.stream), so beyond the limit people hear that.
-        """
-        if member.on_stage or member.moderates:
-            return True
-        audience = 0
-        for connection in self.connections.values():
-            other = self.stage.members.get(connection.identity)
-            if connection.peer is not None and other is not None and not other.on_stage and not other.moderates:
-                audience += 1
-        return audience < get_settings().max_webrtc_listeners
-
-    # --- media ----------------------------------------------------------------------------
-    def _on_packet(self, identity: str, packet: RtpPacket, arrival_time_ms: int) -> None:
-        member = self.stage.members.get(identity)
-        if member is None or not member.publishes or self.stage.ended:
-            return  # after the end nothing is forwarded or archived: a late packet would open an empty segment
-        self.forwarding.forward(identity, packet, time.monotonic(), ntp_now())
-        self.sink.write(self.id, identity, packet, self.elapsed_s())  # every packet: the archive is whole
-
-    def _on_sender_report(self, identity: str, ssrc: int, ntp_s: float, rtp_timestamp: int) -> None:
-        member = self.stage.members.get(identity)
-        if member is not None and member.publishes:
-            self.sink.sender_report(self.id, identity, ssrc, ntp_s, rtp_timestamp)
-
-    def _reroute(self) -> None:
-        """Who on the stage is forwarded, and to which subscriber slots (``live.loudest``)."""
-        self.forwarding.set_stage([member.identity for member in self.stage.publishing()])
-
-    def _subscribers(self) -> Iterable[Subscriber]:
-        for connection in self.connections.values():
-            member = self.stage.members.get(connection.identity)
-            if connection.peer is not None and member is not None:
-                yield connection.identity, member.on_stage, connection.peer.slots
-
-    def _ask_renegotiation(self, connections: list[Connection] | None = None) -> None:
-        """Whoever lacks slots for the stage, or whose microphone should now open or close."""
-        for connection in self.connections.values() if connections is None else connections:
-            member = self.stage.members.get(connection.identity)
-            peer = connection.peer
-            if member is None or peer is None:
-                continue
-            needed = self.forwarding.slots_needed(connection.identity)
-            if len(peer.slots) < needed or peer.publishing != member.on_stage:
-                connection.send(p.server_message("renegotiate", slots=max(needed, len(peer.slots)),
-                                                 publish=member.on_stage), key="renegotiate")
-
-    def _on_peer_state(self, connection: Connection, state: str) -> None:
-        if state in ("failed", "closed"):
-            self._reroute()
-
     async def _watch(self) -> None:
         """Five times a second: who is speaking, and whether recording still runs."""
         while True:
@@ -236,7 +148,7 @@ class LiveRoom:
                 log.exception("room %s: watching the room failed", self.id)
 
     def _watch_speaking(self) -> None:
-        speaking = frozenset(self.forwarding.activity.speaking(time.monotonic()))
+        speaking = self.media.speaking()
         if speaking != self.speaking:
             self.speaking = speaking
             self.news.speaking(speaking)
@@ -258,10 +170,11 @@ class LiveRoom:
         if not events:
             return
         for kind, identity, _ in events:
-            if kind in ("stage_leave", "mute", "leave", "remove"):
+            if kind in STINT_ENDS:
                 self.sink.stop(self.id, identity)
-        self._reroute()
-        self._ask_renegotiation()
+        if any(kind in MEDIA_KINDS for kind, _, _ in events):  # not for each listener's arrival
+            self.media.reroute()
+            self.media.ask_renegotiation()
         touched = {identity for _, identity, _ in events}
         self.news.publish(touched)
         members = [self.stage.members[identity] for identity in touched if identity in self.stage.members]
@@ -289,13 +202,7 @@ class LiveRoom:
         """A last message, the socket closed after it, the peer connection gone."""
         connection.send(p.server_message(kind, **fields))
         connection.close(code, close_reason)
-        self._close_peer(connection)
-
-    def _close_peer(self, connection: Connection) -> None:
-        if connection.peer is not None:
-            peer, connection.peer = connection.peer, None
-            asyncio.ensure_future(peer.close())
-        self._reroute()
+        self.media.close_peer(connection)
 
     def _end_if_empty(self) -> None:
         if not self.connections:

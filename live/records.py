@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from live.routing import Elsewhere
-from live.stage import Event, Member, Refused
+from live.stage import Member, Refused
+from roomcast.events import Event
 from roomcast.db import session_scope
 from roomcast.models import Participant, Role, Room, RoomAccess, RoomEvent, RoomStatus, utcnow
 from roomcast.nodes import live_node

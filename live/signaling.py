@@ -15,17 +15,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from live import aiortc_internals
 from live import protocol as p
-from live import records
+from live.connection import Connection
 from live.ice import browser_ice_servers
 from live.join_tokens import JoinClaims, read_join_token
-from live.connection import Connection
-from live.live_room import LiveRoom, stream_urls
+from live.live_room import LiveRoom
 from live.rate import OFFER_COST
+from live.registry import live_rooms, sweep_abandoned
+from live.room_media import stream_urls
 from live.stage import Refused
-from roomcast.models import Role, RoomAccess, RoomStatus
-from roomcast.packets import PacketSink
-from roomcast.settings import get_settings
+from roomcast.models import Role
 from roomcast.tokens import InvalidToken
 from roomcast.web import RowId
 
@@ -34,21 +34,12 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def _sweeping(app: object) -> AsyncIterator[None]:
-    """While the app runs: end rooms opened and never joined (``records.end_abandoned``)."""
-    task = asyncio.create_task(_sweep_abandoned())
+    """While the app runs: end rooms opened and never joined. First, fail fast if this aiortc is
+    not one the SFU can forward with (``live.aiortc_internals``)."""
+    aiortc_internals.check()
+    task = asyncio.create_task(sweep_abandoned())
     yield
     task.cancel()
-
-
-async def _sweep_abandoned() -> None:
-    unjoined_s = get_settings().room_unjoined_s
-    while True:
-        try:
-            for room_id in await _in_records_thread(records.end_abandoned, unjoined_s):
-                log.info("room %s ended: nobody joined it in %.0f s", room_id, unjoined_s)
-        except Exception:  # a database hiccup must not stop the sweep for good
-            log.exception("ending abandoned rooms failed")
-        await asyncio.sleep(min(60.0, max(0.2, unjoined_s / 4)))
 
 
 router = APIRouter(lifespan=_sweeping)
@@ -91,63 +82,6 @@ class SocketsPerAddress:
 sockets = SocketsPerAddress()
 
 
-class LiveRooms:
-    """The rooms this process serves, opened on first arrival and dropped when they end."""
-
-    def __init__(self) -> None:
-        self.rooms: dict[int, LiveRoom] = {}
-        self.sink: PacketSink | None = None
-        self._lock = asyncio.Lock()
-
-    async def enter(self, claims: JoinClaims) -> LiveRoom:
-        async with self._lock:
-            facts = await _in_records_thread(records.room_facts, claims.room_id)
-            check_admission(facts, claims)  # every time: invite lists and blocks change during a room
-            room = self.rooms.get(claims.room_id)
-            if room is not None:
-                return room
-            started = await _in_records_thread(records.take, claims.room_id, get_settings().node)
-            room = LiveRoom(facts, started.timestamp(), self.sink)
-            room.on_empty = lambda ended: self.rooms.pop(ended.id, None)
-            self.rooms[claims.room_id] = room
-            return room
-
-    async def end_taken_over(self) -> None:
-        """After each heartbeat: a room another node took over ends here, so that nobody goes on
-        talking into a recording that is already produced (live.records.taken_from)."""
-        if not self.rooms:
-            return
-        for room_id in await _in_records_thread(records.taken_from, list(self.rooms), get_settings().node):
-            if (room := self.rooms.get(room_id)) is not None:
-                log.warning("room %s was taken over by another node while this one was not answering", room_id)
-                await room.end("this server stopped answering for a while and the room was ended")
-
-    async def close_all(self) -> None:
-        for room in list(self.rooms.values()):
-            await room.end("the server is shutting down")
-
-
-live_rooms = LiveRooms()
-
-
-def check_admission(facts: records.RoomFacts | None, claims: JoinClaims) -> None:
-    if facts is None:
-        raise Refused("no_room", f"no room {claims.room_id}")
-    if facts.status in (RoomStatus.ended, RoomStatus.interrupted):
-        raise Refused("ended", "this room has ended")
-    moderates = claims.role in (Role.host, Role.moderator)
-    if facts.status == RoomStatus.scheduled and not moderates:
-        raise Refused("not_started", "this room has not started yet")
-    if claims.identity in facts.blocked:
-        raise Refused("blocked", "you were removed from this room")
-    if facts.access == RoomAccess.closed and not moderates and claims.identity not in facts.invited:
-        raise Refused("not_invited", "this room is for invited people only")
-
-
-async def _in_records_thread(function, *args):  # noqa: ANN001, ANN202
-    return await asyncio.get_running_loop().run_in_executor(records.records_executor, function, *args)
-
-
 @router.websocket("/rooms/{room_id}/ws")
 async def room_socket(websocket: WebSocket, room_id: RowId) -> None:
     address = websocket.client.host if websocket.client else "unknown"
@@ -183,7 +117,7 @@ async def _take_part(websocket: WebSocket, claims: JoinClaims, room: LiveRoom) -
     connection.send(p.server_message("welcome", v=p.VERSION, you=member.identity, room=room.welcome_room(member.identity),
                                      may_take_stage=member.token_role in (Role.host, Role.moderator, Role.speaker),
                                      ice_servers=browser_ice_servers(), stream=stream_urls(room.id),
-                                     webrtc=room.may_use_webrtc(member), forward=room.forwarding.size))
+                                     webrtc=room.media.may_use_webrtc(member), forward=room.media.forwarding.size))
     try:
         await _read_loop(websocket, connection, room)
     finally:

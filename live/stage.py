@@ -7,14 +7,16 @@ raises ``Refused`` with a code and a message for the client; nothing changes.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 from live.protocol import ParticipantView, RoomFields
-from roomcast.models import OFF_RECORD_END, OFF_RECORD_START, Role
+from roomcast.events import Clip, Event, EventKind, Marker
+from roomcast.models import Role
 
 RANK = {Role.listener: 0, Role.speaker: 1, Role.moderator: 2, Role.host: 3}
-Event = tuple[str, str, dict]
+LISTENER_CLIP_EVERY_S = 30.0  # a clip covers the last 30 s by default: a sooner one is the same moment
 
 
 class Refused(Exception):
@@ -36,6 +38,7 @@ class Member:
     invited: bool = False
     consented: bool = False
     slot: int | None = None
+    clipped_at: float | None = None  # a listener's last clip (monotonic)
 
     @property
     def moderates(self) -> bool:
@@ -74,14 +77,14 @@ class Stage:
         role = token_role if token_role in (Role.host, Role.moderator) else Role.listener
         member = Member(identity, name, role, token_role)
         self.members[identity] = member
-        return member, [("join", identity, {"name": name, "role": role.value})]
+        return member, [(EventKind.join, identity, {"name": name, "role": role.value})]
 
     def leave(self, identity: str) -> list[Event]:
         member = self.members.pop(identity, None)
         if member is None:
             return []
         events = self._step_down(member) if member.on_stage else []
-        return events + [("leave", identity, {})]
+        return events + [(EventKind.leave, identity, {})]
 
     # --- hands and invitations -----------------------------------------------------------
     def raise_hand(self, identity: str) -> list[Event]:
@@ -91,7 +94,7 @@ class Stage:
         if member.hand_raised_at is not None:
             return []  # already in the queue: nothing changes, nothing is told or stored
         member.hand_raised_at = time.monotonic()
-        return [("hand_raise", identity, {})]
+        return [(EventKind.hand_raise, identity, {})]
 
     def lower_hand(self, actor: str, target: str | None = None) -> list[Event]:
         member = self.member(target or actor)
@@ -100,7 +103,7 @@ class Stage:
         if member.hand_raised_at is None:
             return []
         member.hand_raised_at = None
-        return [("hand_lower", member.identity, {"by": actor})]
+        return [(EventKind.hand_lower, member.identity, {"by": actor})]
 
     def invite(self, actor: str, target: str) -> list[Event]:
         self._require_moderator(actor)
@@ -108,7 +111,7 @@ class Stage:
         if member.on_stage:
             raise Refused("on_stage", f"{member.name} is already on the stage")
         member.invited = True
-        return [("invite", target, {"by": actor})]
+        return [(EventKind.invite, target, {"by": actor})]
 
     def accept_invite(self, identity: str, consent: bool) -> list[Event]:
         member = self.member(identity)
@@ -119,7 +122,7 @@ class Stage:
     def decline_invite(self, identity: str) -> list[Event]:
         member = self.member(identity)
         member.invited = False
-        return [("invite_declined", identity, {})]
+        return [(EventKind.invite_declined, identity, {})]
 
     def take_stage(self, identity: str, consent: bool) -> list[Event]:
         member = self.member(identity)
@@ -147,28 +150,28 @@ class Stage:
         member.muted = True
         if member.identity != actor:
             member.muted_by_moderator = True
-        return [("mute", member.identity, {"by": actor})]
+        return [(EventKind.mute, member.identity, {"by": actor})]
 
     def unmute(self, actor: str, target: str | None = None) -> list[Event]:
         if target not in (None, actor):
             # A moderator lifts their mute; the speaker decides when to talk again.
             member = self._target_of_moderation(actor, target)
             member.muted_by_moderator = False
-            return [("mute_lifted", member.identity, {"by": actor})]
+            return [(EventKind.mute_lifted, member.identity, {"by": actor})]
         member = self.member(actor)
         if not member.on_stage:
             raise Refused("not_on_stage", "you are not on the stage")
         if member.muted_by_moderator:
             raise Refused("muted_by_moderator", "a moderator muted you; ask them to lift it")
         member.muted = False
-        return [("unmute", actor, {})]
+        return [(EventKind.unmute, actor, {})]
 
     # --- moderation ----------------------------------------------------------------------
     def remove(self, actor: str, target: str, block: bool) -> list[Event]:
         member = self._target_of_moderation(actor, target)
         if block:
             self.blocked.add(target)
-        return self.leave(member.identity)[:-1] + [("remove", target, {"by": actor, "block": block})]
+        return self.leave(member.identity)[:-1] + [(EventKind.remove, target, {"by": actor, "block": block})]
 
     def set_role(self, actor: str, target: str, role: str) -> list[Event]:
         self._require_moderator(actor)
@@ -181,24 +184,37 @@ class Stage:
             if self.members[actor].role != Role.host:
                 raise Refused("forbidden", "only the host takes a moderator's role back")
             member.role = Role.speaker if member.on_stage else Role.listener
-        return [("role", target, {"role": member.role.value, "by": actor})]
+        return [(EventKind.role, target, {"role": member.role.value, "by": actor})]
 
     # --- the record ----------------------------------------------------------------------
     def marker(self, actor: str, title: str) -> list[Event]:
         self._require_moderator(actor)
-        return [("marker", actor, {"title": title})]
+        return [(EventKind.marker, actor, Marker(title).to_data())]
 
     def clip(self, actor: str, title: str, duration: float) -> list[Event]:
-        """Said after the good bit: the soundbite is the ``duration`` seconds before now."""
-        self.member(actor)
-        return [("clip", actor, {"title": title, "duration": duration, "starts_before": duration})]
+        """Said after the good bit: the soundbite is the ``duration`` seconds before now.
+
+        The clipper's role goes with it (``by_role``): a listener's title is never published
+        as it is (feeds title it by the words said), and a listener clips at most once every
+        ``LISTENER_CLIP_EVERY_S``, so a burst of clips is one moment, not a hundred.
+        """
+        member = self.member(actor)
+        if member.role == Role.listener:
+            now = time.monotonic()
+            if member.clipped_at is not None and now - member.clipped_at < LISTENER_CLIP_EVERY_S:
+                wait_s = math.ceil(LISTENER_CLIP_EVERY_S - (now - member.clipped_at))
+                raise Refused("rate_limited", f"you clipped this moment already: one clip every "
+                              f"{LISTENER_CLIP_EVERY_S:.0f} s from the audience (next in {wait_s} s)")
+            member.clipped_at = now
+        # ``starts_before``: the room's records place the clip that long before now (live.records)
+        return [(EventKind.clip, actor, {**Clip(title, duration, member.role.value).to_data(), "starts_before": duration})]
 
     def set_off_record(self, actor: str, on: bool) -> list[Event]:
         self._require_moderator(actor)
         if on == self.off_record:
             raise Refused("unchanged", "the room is already " + ("off" if on else "on") + " the record")
         self.off_record = on
-        return [(OFF_RECORD_START if on else OFF_RECORD_END, actor, {})]
+        return [(EventKind.off_record_start if on else EventKind.off_record_end, actor, {})]
 
     def end(self, actor: str) -> list[Event]:
         self._require_moderator(actor)
@@ -207,7 +223,7 @@ class Stage:
     def end_now(self, by: str = "") -> list[Event]:
         """By a moderator, by an empty room's grace period running out, or by shutdown."""
         self.ended = True
-        return [("end", by, {})]
+        return [(EventKind.end, by, {})]
 
     # --- views ---------------------------------------------------------------------------
     def member(self, identity: str) -> Member:
@@ -259,14 +275,14 @@ class Stage:
         events: list[Event] = []
         if not member.consented:
             member.consented = True
-            events.append(("consent", member.identity, {}))
-        return events + [("stage_join", member.identity, {"slot": slot})]
+            events.append((EventKind.consent, member.identity, {}))
+        return events + [(EventKind.stage_join, member.identity, {"slot": slot})]
 
     def _step_down(self, member: Member) -> list[Event]:
         member.on_stage, member.slot, member.muted, member.muted_by_moderator = False, None, False, False
         if member.role == Role.speaker:
             member.role = Role.listener
-        return [("stage_leave", member.identity, {})]
+        return [(EventKind.stage_leave, member.identity, {})]
 
     def _free_slot(self) -> int:
         taken = {member.slot for member in self.members.values() if member.slot is not None}

@@ -40,7 +40,7 @@ def create_app() -> FastAPI:
     from feeds.api import router as creator_router
     from feeds.routes import router as feeds_router
     from live.routes import router as live_router
-    from live.signaling import live_rooms
+    from live.registry import live_rooms
     from live.signaling import router as signaling_router
     from live.stream.routes import router as stream_router
     from live.stream.sink import live_streams
@@ -54,7 +54,7 @@ def create_app() -> FastAPI:
         # The database pool is sized against these threads (roomcast.db): say their number.
         anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().http_threads
         # The node's name is held first (two nodes named alike are refused); dead nodes' rooms are taken over.
-        async with nodes.serving(take_over=take_over_lost_rooms, after_beat=live_rooms.end_taken_over):
+        async with nodes.serving(take_over=take_over_lost_rooms, after_beat=live_rooms.after_beat):
             recover_interrupted_rooms()  # rooms this process was serving when it died
             remove_stale_streams()  # and the HLS files of their streams, which never ended
             heap.settle()  # start-up's objects out of the garbage collector's way (roomcast.heap)

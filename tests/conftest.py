@@ -366,9 +366,9 @@ class LiveServer:
 
 
 async def joined(live: LiveServer, room_id: int, token: str, **options):  # noqa: ANN003, ANN201
-    """A live.bot.Bot in the room: joined, its media negotiated, connected. ``options``: the Bot's
+    """A contrib.bot.Bot in the room: joined, its media negotiated, connected. ``options``: the Bot's
     (``voice=`` a callable giving what it says, ...)."""
-    from live.bot import Bot
+    from contrib.bot import Bot
 
     bot = Bot(live.ws(room_id), token, **options)
     await bot.join()
@@ -378,8 +378,8 @@ async def joined(live: LiveServer, room_id: int, token: str, **options):  # noqa
 
 
 async def host_on_stage(live: LiveServer, room_id: int, token: str, speech: Path):  # noqa: ANN201
-    """The room's host (a live.bot.Bot), connected and speaking ``speech`` on a loop from the stage."""
-    from live.bot import OpusFile
+    """The room's host (a contrib.bot.Bot), connected and speaking ``speech`` on a loop from the stage."""
+    from contrib.bot import OpusFile
 
     host = await joined(live, room_id, token, voice=lambda: OpusFile(str(speech), loop=True))
     await host.send("take_stage", consent=True)

@@ -16,8 +16,8 @@ import av
 import httpx
 import pytest
 
-from live.bot import Bot
-from live.bot_voices import Talker
+from contrib.bot import Bot
+from contrib.bot_voices import Talker
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.timeout(300)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from capture.ogg_opus import OggOpusWriter
-from live.bot import Bot, OpusFile
+from contrib.bot import Bot, OpusFile
 from tests.conftest import (
     LiveServer,
     Roomcast,

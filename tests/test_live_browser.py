@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from live.bot import Bot, OpusFile
+from contrib.bot import Bot, OpusFile
 from tests.conftest import ESPEAK_RATE, LiveServer, speak, write_wav
 
 pytestmark = pytest.mark.timeout(300)
@@ -208,7 +208,7 @@ def test_a_browser_listener_hears_whoever_starts_talking_on_a_stage_larger_than_
     """Four on the stage, three forwarded: the one left out at first is heard once they speak."""
     from playwright.sync_api import expect, sync_playwright
 
-    from live.bot_voices import Talker
+    from contrib.bot_voices import Talker
 
     words = write_wav(tmp_path / "words.wav", speak("Now I am speaking, can you hear me over the others? " * 2, "en-us"))
     speech, quiet = tmp_path / "words.opus", tmp_path / "quiet.opus"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from live.bot import Bot, OpusFile
+from contrib.bot import Bot, OpusFile
 from tests.conftest import LiveServer, free_port, host_on_stage
 
 pytestmark = [pytest.mark.timeout(180),

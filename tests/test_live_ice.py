@@ -38,7 +38,7 @@ def test_a_room_works_on_a_loopback_only_host(tmp_path: Path, opus_speech: Path)
 
 def inside_the_namespace(directory: Path, speech: Path) -> None:
     """Only ``lo`` exists here: a server, a speaker and a listener, and packets must flow."""
-    from live.bot import Bot, OpusFile
+    from contrib.bot import Bot, OpusFile
 
     interfaces = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True).stdout
     assert "127.0.0.1" in interfaces and len(interfaces.strip().splitlines()) == 1, interfaces

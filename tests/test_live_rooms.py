@@ -17,7 +17,7 @@ import jwt
 import pytest
 import websockets
 
-from live.bot import Bot, OpusFile, person_in
+from contrib.bot import Bot, OpusFile, person_in
 from tests.conftest import LiveServer, joined
 
 pytestmark = pytest.mark.timeout(300)

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from live.bot import Bot, OpusFile
+from contrib.bot import Bot, OpusFile
 from tests.conftest import LiveServer, host_on_stage, joined, live_server, spoken_opus, wait_until
 
 pytestmark = pytest.mark.timeout(300)

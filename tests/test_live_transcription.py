@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from live.bot import OpusFile
+from contrib.bot import OpusFile
 from tests.conftest import LiveServer, joined, live_server, spoken_opus, wait_until
 
 pytestmark = pytest.mark.timeout(400)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import websockets
 
-from live.bot import apply
+from contrib.bot import apply
 from live.rate import BURST
 from tests.conftest import LiveServer
 

@@ -156,8 +156,11 @@ def test_markers_and_the_record_are_the_moderators_clips_are_anyones() -> None:
     stage = room()
     refused("forbidden", stage.marker, "lia", "Volcanoes")
     assert stage.marker("mo", "Volcanoes") == [("marker", "mo", {"title": "Volcanoes"})]
-    assert stage.clip("lia", "Good bit", 45.0) == [
-        ("clip", "lia", {"title": "Good bit", "duration": 45.0, "starts_before": 45.0})]
+    assert stage.clip("lia", "Good bit", 45.0) == [  # the clipper's role goes with it: feeds title listeners' clips
+        ("clip", "lia", {"title": "Good bit", "duration": 45.0, "by_role": "listener", "starts_before": 45.0})]
+    refused("rate_limited", stage.clip, "lia", "Good bit again", 30.0)  # a listener: once every 30 s
+    assert stage.clip("mo", "Better bit", 30.0)[0][2]["by_role"] == "moderator"
+    assert stage.clip("mo", "Best bit", 30.0)  # the stage and moderators are not limited
     refused("forbidden", stage.set_off_record, "sam", True)
     assert stage.set_off_record("mo", True) == [("off_record_start", "mo", {})]
     assert stage.fields("live", recording=True, hands=False).off_record

@@ -13,7 +13,7 @@ import logging
 from aiortc.rtp import RtpPacket
 
 from live.stream.room_stream import RoomStream
-from roomcast.models import OFF_RECORD_END, OFF_RECORD_START
+from roomcast.events import EventKind, Marker
 from roomcast.packets import RoomEvent
 from roomcast.storage import MediaStore, get_media_store
 
@@ -51,10 +51,10 @@ class LiveStreams:
                 log.exception("room %s: the live stream could not start", room_id)
                 return
         for kind, _, data in events:
-            if kind == "marker":
-                stream.set_topic(str(data.get("title") or ""))
-            elif kind in (OFF_RECORD_START, OFF_RECORD_END):
-                stream.set_off_record(kind == OFF_RECORD_START)
+            if kind == EventKind.marker:
+                stream.set_topic(Marker.from_data(data).title)
+            elif kind in (EventKind.off_record_start, EventKind.off_record_end):
+                stream.set_off_record(kind == EventKind.off_record_start)
 
     def room_ended(self, room_id: int) -> None:
         stream = self.rooms.pop(room_id, None)

@@ -17,6 +17,7 @@ from typing import Any
 import av
 from aiortc.mediastreams import MediaStreamTrack
 
+from live.aiortc_internals import wrap_encoded_frames
 from live.voice_activity import OpusLevel
 
 FRAME = 960  # 20 ms at 48 kHz
@@ -33,16 +34,13 @@ def opus_packets(path: str) -> tuple[Packet, ...]:
 
 
 def send_levels(sender: Any, track: Any) -> None:
-    """Make aiortc write ``track.level`` into each packet it sends (aiortc internals, bots only)."""
-    next_frame = sender._next_encoded_frame
-
-    async def with_level(codec: Any) -> Any:
-        frame = await next_frame(codec)
+    """Make aiortc write ``track.level`` into each packet it sends."""
+    def with_level(frame: Any) -> Any:
         if frame is not None and frame.audio_level is None and track.level is not None:
             frame.audio_level = -track.level  # aiortc keeps dBov (<= 0) and writes its negation
         return frame
 
-    sender._next_encoded_frame = with_level
+    wrap_encoded_frames(sender, with_level)
 
 
 class Talker(MediaStreamTrack):

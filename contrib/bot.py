@@ -22,7 +22,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
-from live.bot_voices import opus_packets, send_levels
+from contrib.bot_voices import opus_packets, send_levels
 from live.forwarding import tap_receiver
 from live.ice import install_loopback_candidates
 from live.protocol import VERSION
@@ -226,9 +226,23 @@ class Bot:
 
     async def _renegotiate(self, publish: bool, slots: int) -> None:
         try:
+            await self._settled()
             await self.negotiate(publish=publish, slots=slots)
         except Exception as error:  # the room ended meanwhile, say; a test looks at .errors
             self.errors.append({"type": "error", "code": "bot_renegotiation", "message": repr(error)})
+
+    async def _settled(self, timeout: float = 15) -> None:
+        """Until the peer connection is no longer connecting.
+
+        aiortc connects in a task of its own (``RTCPeerConnection.__connect``). An answer applied
+        while that task still waits on ICE or DTLS hands it the new sections before their
+        description is in place, and it fails with ``IndexError`` (logged as a task exception
+        never retrieved; the next connect task recovers). The server asks for a new offer as soon
+        as it answers one that lacks slots, so a bot waits for its connection before it offers again.
+        """
+        deadline = time.monotonic() + timeout
+        while self.pc is not None and self.pc.connectionState in ("new", "connecting") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
     def _tap(self, index: int, receiver: Any) -> None:
         if getattr(receiver, "_roomcast_tapped", False):
