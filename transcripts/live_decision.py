@@ -21,6 +21,7 @@ from transcripts.crosstalk import TrackLevels, decide
 from transcripts.envelopes import FRAME_S
 
 WINDOW_S = 120.0
+SOUNDED_DB = 20.0  # a track whose loudest moment is this far above its quiet carried sound
 FOREVER_S = 1e9
 
 
@@ -45,11 +46,25 @@ def live_own_speech(tracks: list[LiveTrack], window_s: float = WINDOW_S) -> dict
     heads = {t.track_id: max(0, int((window_start - t.offset_s) / FRAME_S)) for t in tracks}
     recent = [TrackLevels(t.track_id, t.person, t.offset_s + heads[t.track_id] * FRAME_S, t.levels[heads[t.track_id]:])
               for t in tracks if t.levels.shape[0] > heads[t.track_id]]
-    decided = decide(recent)
+    # Only tracks that carried sound in the window are compared (each pair costs a lag search):
+    # on a stage of fifty, most are quiet, carry nobody, and have nothing to caption.
+    decided = decide([t for t in recent if _sounded(t.levels)])
     result: dict[int, Spans] = {}
+    # A quiet track was not decided: it is its own everywhere (there is nothing on it to caption).
     for track in tracks:
         head_s = heads[track.track_id] * FRAME_S
-        spans = [(round(a + head_s, 3), round(b + head_s, 3)) for a, b in decided.get(track.track_id, [])]
+        if track.track_id not in decided:
+            result[track.track_id] = [(0.0, FOREVER_S)]
+            continue
+        spans = [(round(a + head_s, 3), round(b + head_s, 3)) for a, b in decided[track.track_id]]
         before = [(0.0, head_s)] if head_s > 0 else []
         result[track.track_id] = before + spans + [(round(track.levels.shape[0] * FRAME_S, 3), FOREVER_S)]
     return result
+
+
+def _sounded(levels: np.ndarray) -> bool:
+    """Whether any moment of the window is well above the track's quiet (speech or someone's bleed)."""
+    if levels.shape[0] == 0:
+        return False
+    total = 10 * np.log10((10 ** (levels.astype(np.float32) / 10)).sum(axis=1) + 1e-12)
+    return bool(np.max(total) - np.percentile(total, 10) >= SOUNDED_DB)
