@@ -64,10 +64,11 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_episode_published_once(
     broker: str, tmp_path: Path, short_talk: Conversation
 ) -> None:
     with deployment(tmp_path, BROKERS[broker]) as deployed:
-        deployed.start_worker()
-        deployed.start_worker()
-        deployed.wait_for_workers(2)
+        # Queued before any worker runs, so that no step can be over before we look: at load 9-13 this
+        # test saw no step running in 120 s, and the next one saw only the last, after publication.
         episode = import_episode(deployed, short_talk)
+        deployed.start_worker()
+        deployed.start_worker()
         step, victim = freeze_mid_step(deployed)
         before = feed_version(deployed)
         victim.send_signal(signal.SIGKILL)
@@ -86,9 +87,8 @@ def test_a_redis_restart_mid_pipeline_delays_the_episode_and_the_worker_reconnec
     tmp_path: Path, short_talk: Conversation
 ) -> None:
     with own_redis(tmp_path) as server, deployment(tmp_path, server.url) as deployed:
+        episode = import_episode(deployed, short_talk)  # queued first: the step seen running is an early one
         worker = deployed.start_worker()
-        deployed.wait_for_workers(1)
-        episode = import_episode(deployed, short_talk)
         wait_until(lambda: running_step(deployed), 120, 0.05, "a running step")
         before = feed_version(deployed)
         server.kill()  # no persistence: every queued and unacknowledged message is gone
