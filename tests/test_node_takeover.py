@@ -61,11 +61,11 @@ def test_two_nodes_left_at_the_default_name_are_refused(tmp_path: Path) -> None:
             assert same_dir.returncode == 1 and "this data directory" in same_dir.stderr, same_dir.stderr
         finally:
             stop(first.server.process)
-        # Stopped cleanly, the first node let go of the name: the next one starts without waiting.
-        started = time.monotonic()
+        # Stopped cleanly, the first node let go of the name: the next one starts without waiting for
+        # a lease (its log says so, however busy the machine: a 20 s bound on the start was 25 s at load 13).
         again = start_node(deployed, None)
         stop(again.server.process)
-        assert time.monotonic() - started < 20
+        assert "is held by" not in again.server.log.read_text()
 
 
 def test_a_dead_nodes_live_room_is_taken_over_and_its_episode_published(tmp_path: Path, opus_speech: Path) -> None:
