@@ -150,7 +150,8 @@ def test_a_live_room_is_archived_and_published(recording_server: LiveServer, opu
     offsets = {identity: min(o for who, _, _, o in tracks if who == identity) for identity in sent}
     assert offsets["gus"] - offsets["host-talk"] > 6  # gus came on after hank had finished
     # archived, but off the record: not in the episode's transcript
-    assert "fox" in words and "mountains" in words
+    # (tiny.en heard espeak's "brown fox" as "roundpox" once, at load 8, where a segment began: "quick" it keeps)
+    assert "quick" in words and "mountains" in words
     assert "zebra" not in words and "volcano" not in words
     assert {"marker", "clip", "off_record_start", "off_record_end", "consent", "stage_join"} <= set(kinds)
     assert "Rivers and mountains" in (media / chapters_key).read_text()
