@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from roomcast.canvas import step_name
-from roomcast.db import clock, database_now, session_scope  # noqa: F401 - database_now: roomcast.live_loops imports it from here
+from roomcast.db import clock, session_scope
 from roomcast.lookups import episode_of_room
 from roomcast.models import EpisodeStatus, PipelineRun, PipelineStep, RunStatus, utcnow
 from roomcast.settings import get_settings
