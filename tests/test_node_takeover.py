@@ -147,7 +147,11 @@ def test_a_node_frozen_past_its_lease_ends_the_room_it_lost(tmp_path: Path, opus
 
             asyncio.run(scenario())
             assert "taken over by another node" in a.server.log.read_text()
-            assert deployed.query("SELECT COUNT(*) FROM pipeline_runs WHERE room_id = %s", room_id) == [(1,)]
+            # b hands the room to the pipeline just after marking it interrupted: at load 5-7 the run's
+            # row was not there yet when this was read at once (0 runs); then there is exactly one.
+            runs = lambda: deployed.query("SELECT COUNT(*) FROM pipeline_runs WHERE room_id = %s", room_id)[0][0]  # noqa: E731
+            wait_until(runs, 30, 0.2, "the room's pipeline run")
+            assert runs() == 1
         finally:
             a.server.process.send_signal(signal.SIGCONT)
             stop(b.server.process)
