@@ -30,8 +30,9 @@ from aiortc.rtp import RtpPacket
 from sqlalchemy import select
 
 from capture.ogg_opus import RATE, OggOpusWriter
+from roomcast.bookkeeping import PipelineRun
 from roomcast.db import session_scope
-from roomcast.models import Participant, PipelineRun, Room, RoomStatus, Track
+from roomcast.models import Participant, Room, RoomStatus, Track
 from roomcast.packets import RoomEvent
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store

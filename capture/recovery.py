@@ -27,8 +27,9 @@ from sqlalchemy import and_, exists, or_, select, update
 
 from capture.archive import hand_to_pipeline
 from capture.ogg_opus import OggOpusWriter
+from roomcast.bookkeeping import Node
 from roomcast.db import session_scope
-from roomcast.models import Node, Room, RoomStatus, utcnow
+from roomcast.models import Room, RoomStatus, utcnow
 from roomcast.nodes import alive_since, dead_nodes
 from roomcast.settings import get_settings
 from roomcast.storage import get_media_store

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from roomcast.auth import CreatorClaims, room_of_creator
-from roomcast.models import EpisodeStatus, PipelineRun, RoomStatus, RunStatus, Track
+from roomcast.bookkeeping import PipelineRun, RunStatus
+from roomcast.models import EpisodeStatus, RoomStatus, Track
 from roomcast.storage import get_media_store
 from roomcast.web import RowId, SessionDep
 

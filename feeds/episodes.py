@@ -8,10 +8,11 @@ from pydantic import BaseModel
 from sqlalchemy.orm import object_session
 
 from feeds.rss import feed_url
+from roomcast.bookkeeping import PipelineRun, RunStatus
 from roomcast.canvas import doing
 from roomcast.errors import Conflict, UserError
 from roomcast.links import link
-from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus, utcnow
+from roomcast.models import Episode, EpisodeStatus, utcnow
 from roomcast.storage import get_media_store
 from roomcast.text import clean_line, clean_text
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from feeds.episodes import speaker_labels, step_words
+from roomcast.bookkeeping import PipelineRun, RunStatus
 from roomcast.canvas import planned_steps
 from roomcast.links import link
-from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus
+from roomcast.models import Episode, EpisodeStatus
 
 OUTCOMES = {
     EpisodeStatus.processing: "Being produced",

@@ -12,8 +12,8 @@ import logging
 from celery import Celery
 from sqlalchemy import delete, select
 
+from roomcast.bookkeeping import DeferredTask
 from roomcast.db import session_scope
-from roomcast.models import DeferredTask
 
 log = logging.getLogger(__name__)
 BATCH = 100

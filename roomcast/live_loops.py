@@ -18,8 +18,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from roomcast.bookkeeping import LiveLoop
 from roomcast.db import clock, database_now, session_scope
-from roomcast.models import LiveLoop, Room, RoomStatus
+from roomcast.models import Room, RoomStatus
 
 STALE_S = 60.0  # far longer than a round takes; a dead loop is started again after this
 

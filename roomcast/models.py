@@ -1,7 +1,9 @@
 """The database schema: shows, rooms and what happened in them, and what the pipeline made.
 
-Every domain package reads and writes these tables; none of them defines its own. The
-migrations under ``roomcast/migrations`` create exactly this schema.
+Every domain package reads and writes these tables; none of them defines its own. How the work
+on them is going (pipeline runs, deferred tasks, live loops, node leases) is kept in
+``roomcast.bookkeeping``, on the same ``Base``. The migrations under ``roomcast/migrations``
+create exactly these two modules' schema.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from roomcast.events import EventKind
 from roomcast.instants import UTCDateTime
 
 
@@ -63,14 +64,7 @@ class EpisodeStatus(str, enum.Enum):
     failed = "failed"
 
 
-class RunStatus(str, enum.Enum):
-    queued = "queued"
-    running = "running"
-    succeeded = "succeeded"
-    failed = "failed"
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
+def stored_enum(cls: type[enum.Enum]) -> Enum:
     # Stored as plain strings so that adding a value needs no ALTER TYPE on PostgreSQL.
     return Enum(cls, native_enum=False, length=32, validate_strings=True)
 
@@ -96,7 +90,7 @@ class Show(Base):
     medium: Mapped[str] = mapped_column(String(16), default="podcast")
     intro_key: Mapped[str | None] = mapped_column(String(512))
     outro_key: Mapped[str | None] = mapped_column(String(512))
-    publish_mode: Mapped[PublishMode] = mapped_column(_enum(PublishMode), default=PublishMode.auto)
+    publish_mode: Mapped[PublishMode] = mapped_column(stored_enum(PublishMode), default=PublishMode.auto)
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     # The room page asks browsers to suppress microphone noise (echo cancellation is always on).
     # Off by default: suppressors can clip soft speech, and post-production levels the raw voice.
@@ -141,8 +135,8 @@ class Room(Base):
     guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     title: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[RoomStatus] = mapped_column(_enum(RoomStatus), default=RoomStatus.scheduled)
-    access: Mapped[RoomAccess] = mapped_column(_enum(RoomAccess), default=RoomAccess.open)
+    status: Mapped[RoomStatus] = mapped_column(stored_enum(RoomStatus), default=RoomStatus.scheduled)
+    access: Mapped[RoomAccess] = mapped_column(stored_enum(RoomAccess), default=RoomAccess.open)
     invited: Mapped[list[str]] = mapped_column(JSON, default=list)  # identities, for closed rooms
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -171,7 +165,7 @@ class Participant(Base):
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     identity: Mapped[str] = mapped_column(String(128), index=True)
     display_name: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.listener)
+    role: Mapped[Role] = mapped_column(stored_enum(Role), default=Role.listener)
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -203,10 +197,6 @@ class Track(Base):
     participant: Mapped[Participant] = relationship(back_populates="tracks")
 
 
-# The old names, kept while live/ and capture/ move to roomcast.events.EventKind.
-OFF_RECORD_START, OFF_RECORD_END = EventKind.off_record_start, EventKind.off_record_end
-
-
 class RoomEvent(Base):
     """The room's timeline: joins, stage moves, mutes, markers, off-the-record spans. ``kind`` is
     a ``roomcast.events.EventKind``; ``data`` its payload (``Marker``, ``Clip``)."""
@@ -233,7 +223,7 @@ class Episode(Base):
     guid: Mapped[str] = mapped_column(String(36), default=new_guid, unique=True)
     title: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[EpisodeStatus] = mapped_column(_enum(EpisodeStatus), default=EpisodeStatus.processing)
+    status: Mapped[EpisodeStatus] = mapped_column(stored_enum(EpisodeStatus), default=EpisodeStatus.processing)
     language: Mapped[str] = mapped_column(String(16), default="en")
     audio_key: Mapped[str | None] = mapped_column(String(512))
     audio_mime: Mapped[str | None] = mapped_column(String(64))
@@ -271,19 +261,6 @@ class Person(Base):
     key: Mapped[str] = mapped_column(String(16), unique=True)
 
 
-class LiveLoop(Base):
-    """A live room's repeating work, a chain of rounds (roomcast.live_loops): the generation and
-    round that may run next, and when a round last ran."""
-
-    __tablename__ = "live_loops"
-
-    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    generation: Mapped[str] = mapped_column(String(32))
-    round: Mapped[int] = mapped_column(Integer)
-    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
 class TranscriptSegment(Base):
     """One speaker's line, timed on the published audio; ``words`` holds word-level timings."""
 
@@ -301,100 +278,3 @@ class TranscriptSegment(Base):
     indexed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     episode: Mapped[Episode] = relationship(back_populates="segments")
-
-
-class PipelineRun(Base):
-    """Progress of the post-production pipeline for one room, shown by the CLI, the API and pages."""
-
-    __tablename__ = "pipeline_runs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
-    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.queued)
-    steps_total: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    steps: Mapped[list[PipelineStep]] = relationship(
-        back_populates="run", cascade="all, delete-orphan", order_by="PipelineStep.id"
-    )
-
-    @property
-    def progress(self) -> float:
-        if not self.steps_total:
-            return 0.0
-        done = sum(1.0 if s.status == RunStatus.succeeded else s.progress for s in self.steps)
-        return min(1.0, done / self.steps_total)
-
-    @property
-    def stage(self) -> str:
-        running = [s.name for s in self.steps if s.status == RunStatus.running]
-        return ", ".join(running) or self.status.value
-
-    @property
-    def warnings(self) -> list[str]:
-        return [w for s in self.steps for w in s.warnings]
-
-
-class PipelineStep(Base):
-    """One task of a run. A row per step, so that tasks running in parallel never overwrite each other."""
-
-    __tablename__ = "pipeline_steps"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("pipeline_runs.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(128))
-    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.running)
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
-    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The lease (roomcast.runs): who runs it, when it last showed life, how often it was sent again.
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    owner: Mapped[str | None] = mapped_column(String(128))
-    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-
-    run: Mapped[PipelineRun] = relationship(back_populates="steps")
-
-    __table_args__ = (UniqueConstraint("run_id", "name"),)
-
-
-class DeferredTask(Base):
-    """A task that could not be queued while the broker was down; sent when it is back (roomcast.deferred)."""
-
-    __tablename__ = "deferred_tasks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(128))
-    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class SearchSyncRequest(Base):
-    """An episode whose index entry must be brought in step; one row however often it was asked (search.tasks)."""
-
-    __tablename__ = "search_sync_requests"
-
-    episode_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class Node(Base):
-    """An API/SFU node's lease (roomcast.nodes): renewed every node_heartbeat_s while it runs.
-
-    A node whose heartbeat is older than node_lease_s (or NULL: it stopped cleanly) is dead: its
-    live rooms are taken over by another node, and its name may be registered again.
-    """
-
-    __tablename__ = "nodes"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    url: Mapped[str | None] = mapped_column(String(512))  # its public origin (ROOMCAST_NODE_URL)
-    instance: Mapped[str] = mapped_column(String(36))  # the process holding the name, new at each start
-    home: Mapped[str] = mapped_column(String(36))  # its data directory's id: a restart there may take the name at once
-    host: Mapped[str] = mapped_column(String(255))  # for the operator: where it runs
-    pid: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -33,8 +33,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from roomcast.bookkeeping import Node
 from roomcast.db import clock, database_now, session_scope
-from roomcast.models import Node
 from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)

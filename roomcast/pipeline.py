@@ -29,12 +29,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roomcast import live_loops, search_sync
+from roomcast.bookkeeping import PipelineRun, RunStatus
 from roomcast.canvas import (CATCH_UP_POSTPROD, CATCH_UP_SEARCH, FINISH, FOLLOW_ROOM, PIPELINE_TASKS, SYNC_EPISODE, Step, plan,
                              step_count)
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
 from roomcast.lookups import episode_of_room
-from roomcast.models import Episode, EpisodeStatus, PipelineRun, Room, RunStatus, Track
+from roomcast.models import Episode, EpisodeStatus, Room, Track
 from roomcast.runs import UNFINISHED, StepContext, add_queued_step, current_run, finish_run, room_task
 from roomcast.settings import get_settings
 

@@ -28,10 +28,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from roomcast.bookkeeping import PipelineRun, PipelineStep, RunStatus
 from roomcast.canvas import step_name
 from roomcast.db import clock, session_scope
 from roomcast.lookups import episode_of_room
-from roomcast.models import EpisodeStatus, PipelineRun, PipelineStep, RunStatus, utcnow
+from roomcast.models import EpisodeStatus, utcnow
 from roomcast.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,9 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from roomcast.bookkeeping import SearchSyncRequest
 from roomcast.db import session_scope
-from roomcast.models import SearchSyncRequest, utcnow
+from roomcast.models import utcnow
 
 STALE_REQUEST_S = 600  # a request this old whose task never ran (a lost message) is sent again
 

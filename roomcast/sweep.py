@@ -21,11 +21,11 @@ from datetime import datetime, timedelta
 from celery import bootsteps
 from sqlalchemy import func, select, update
 
+from roomcast.bookkeeping import PipelineRun, PipelineStep, RunStatus
 from roomcast.canvas import step_for
 from roomcast.celery_app import celery_app
 from roomcast.db import clock, database_now, session_scope
 from roomcast.deferred import drain
-from roomcast.models import PipelineRun, PipelineStep, RunStatus
 from roomcast.pipeline import advance, restart_lost_live_loops, send, unfinished_rooms
 from roomcast.runs import UNFINISHED
 from roomcast.settings import get_settings

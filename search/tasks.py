@@ -14,10 +14,11 @@ import logging
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from roomcast.bookkeeping import SearchSyncRequest
 from roomcast.celery_app import celery_app
 from roomcast.db import session_scope
 from roomcast.lookups import episode_of_room
-from roomcast.models import Episode, SearchSyncRequest
+from roomcast.models import Episode
 from roomcast.runs import StepContext, room_task
 from search.backends import backend_for
 from search.backends.base import INDEXABLE_SQL, INDEXABLE_STATUSES

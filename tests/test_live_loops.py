@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import update
 
 from roomcast import live_loops
+from roomcast.bookkeeping import LiveLoop
 from roomcast.db import migrate, session_scope
-from roomcast.models import LiveLoop, Room, RoomStatus, Show, utcnow
+from roomcast.models import Room, RoomStatus, Show, utcnow
 from roomcast.settings import get_settings
 
 

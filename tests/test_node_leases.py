@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from roomcast.bookkeeping import Node
 from roomcast.db import engine_for, migrate
-from roomcast.models import Node, Room, RoomStatus, Show, utcnow
+from roomcast.models import Room, RoomStatus, Show, utcnow
 from tests.scaleout import postgres_database
 
 pytestmark = pytest.mark.scaleout

@@ -30,8 +30,8 @@ def database(live: LiveServer, monkeypatch: pytest.MonkeyPatch):  # type: ignore
 
 def ended_room_with_a_run(live: LiveServer, new_session, title: str):  # type: ignore[no-untyped-def]
     """A room Alice and Bob spoke in, ended, its episode mid-way: crosstalk done, Alice transcribed."""
-    from roomcast.models import (Episode, Participant, PipelineRun, PipelineStep, Role, Room, RoomStatus,
-                                 RunStatus, Track)
+    from roomcast.bookkeeping import PipelineRun, PipelineStep, RunStatus
+    from roomcast.models import Episode, Participant, Role, Room, RoomStatus, Track
 
     room_id, _ = live.open_room(title=title)
     with new_session() as session:
@@ -55,7 +55,8 @@ def ended_room_with_a_run(live: LiveServer, new_session, title: str):  # type: i
 
 
 def set_status(new_session, episode_id: int, status: str) -> None:  # type: ignore[no-untyped-def]
-    from roomcast.models import Episode, EpisodeStatus, PipelineRun, RunStatus
+    from roomcast.bookkeeping import PipelineRun, RunStatus
+    from roomcast.models import Episode, EpisodeStatus
 
     with new_session() as session:
         episode = session.get(Episode, episode_id)

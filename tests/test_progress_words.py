@@ -14,9 +14,9 @@ def produced(embedded: Roomcast, monkeypatch: pytest.MonkeyPatch):  # type: igno
 
     monkeypatch.setenv("ROOMCAST_DATA_DIR", str(embedded.data_dir))
     get_settings.cache_clear()
+    from roomcast.bookkeeping import PipelineRun, PipelineStep, RunStatus
     from roomcast.db import migrate, new_session
-    from roomcast.models import (Episode, Participant, PipelineRun, PipelineStep, Role, Room, RoomStatus, RunStatus,
-                                 Show, Track)
+    from roomcast.models import Episode, Participant, Role, Room, RoomStatus, Show, Track
 
     migrate()
     with new_session() as session:
@@ -48,7 +48,7 @@ def test_a_running_step_is_named_for_what_it_does_and_whose_voice(produced, embe
 
 
 def test_a_finished_run_says_its_status_once(produced, embedded: Roomcast) -> None:  # type: ignore[no-untyped-def]
-    from roomcast.models import RunStatus
+    from roomcast.bookkeeping import RunStatus
 
     session, episode, run = produced
     run.status = RunStatus.succeeded

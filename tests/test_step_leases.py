@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from roomcast.bookkeeping import PipelineRun, PipelineStep, RunStatus
 from roomcast.db import migrate, session_scope
-from roomcast.models import PipelineRun, PipelineStep, Room, RunStatus, Show, utcnow
+from roomcast.models import Room, Show, utcnow
 from roomcast.settings import get_settings
 
 
