@@ -40,8 +40,11 @@ def _cache(room: Room, public: str) -> dict[str, str]:
     return {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
-@router.api_route("/rooms/{room_id}/listen", methods=["GET", "HEAD"], name="live_mp3",
-                  response_class=Response, responses={200: {"content": {"audio/mpeg": {}}}})
+# GET and HEAD as two routes of one name: one route of both methods gives both one OpenAPI operation id.
+@router.get("/rooms/{room_id}/listen", name="live_mp3", response_class=Response,
+            responses={200: {"content": {"audio/mpeg": {}}}})
+@router.head("/rooms/{room_id}/listen", name="live_mp3", response_class=Response,
+             responses={200: {"content": {"audio/mpeg": {}}}})
 def listen(room_id: RowId, session: SessionDep, request: Request, token: str | None = None,
            icy_metadata: str | None = Header(default=None)) -> Response:
     """The room live as an endless MP3 (Icecast-style; ``Icy-MetaData: 1`` for the topic as StreamTitle)."""
@@ -77,8 +80,10 @@ def listen(room_id: RowId, session: SessionDep, request: Request, token: str | N
                         recheck_s=get_settings().stream_recheck_s)
 
 
-@router.api_route("/rooms/{room_id}/live.m3u8", methods=["GET", "HEAD"], name="live_playlist",
-                  response_class=Response, responses={200: {"content": {PLAYLIST_TYPE: {}}}})
+@router.get("/rooms/{room_id}/live.m3u8", name="live_playlist", response_class=Response,
+            responses={200: {"content": {PLAYLIST_TYPE: {}}}})
+@router.head("/rooms/{room_id}/live.m3u8", name="live_playlist", response_class=Response,
+             responses={200: {"content": {PLAYLIST_TYPE: {}}}})
 def playlist(room_id: RowId, session: SessionDep, token: str | None = None) -> Response:
     """HLS (AAC-LC, 2 s segments) with a rewind window back to the room's start."""
     room = _room(session, room_id, token)
