@@ -174,7 +174,7 @@ if __name__ == "__main__":  # python -m bench._live_captions [EVAL_DIR]: this fi
     import json
     import tempfile
 
-    from bench.asr import DEFAULT_EVAL_DIR, load_manifest
+    from bench._eval_set import DEFAULT_EVAL_DIR, load_manifest
 
     eval_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_EVAL_DIR
     english = [eval_dir / c["file"] for c in load_manifest(eval_dir) if c["language"] == "en"]

@@ -49,7 +49,7 @@ def import_room(data_dir: Path, room: Room) -> int:
 
 
 def score(data_dir: Path, room: Room, episode_id: int) -> RoomScore:
-    from bench.asr import normalise
+    from bench._eval_set import normalise
     from roomcast.timemap import TimeMap
 
     with sqlite3.connect(data_dir / "roomcast.sqlite3") as db:
@@ -113,7 +113,7 @@ def name_accuracy(work: Path) -> float:
     import numpy as np
 
     from bench._speech import RATE, speak, write_opus
-    from bench.asr import normalise
+    from bench._eval_set import normalise
 
     data_dir, folder = work / "names-data", work / "names"
     folder.mkdir(parents=True, exist_ok=True)

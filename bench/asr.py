@@ -27,10 +27,8 @@ bench._live_captions) and caption_words_matched.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import re
 import resource
 import sys
 import tempfile
@@ -38,26 +36,15 @@ from pathlib import Path
 
 import jiwer
 
+from bench._eval_set import DEFAULT_EVAL_DIR, load_manifest, normalise
 from bench._live_captions import caption_delays
 from bench._room_scores import name_accuracy, room_figures, score_rooms
 from bench._rooms import CASES
-
-DEFAULT_EVAL_DIR = Path(__file__).resolve().parent / "clips" / "asr-dev"  # with its licences (README.md there)
-_PUNCTUATION = re.compile(r"[^\w\s']|_|(?<!\w)'|'(?!\w)")
-
-
-def normalise(text: str) -> str:
-    return " ".join(_PUNCTUATION.sub(" ", text.lower().replace("-", " ")).split())
 
 
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def load_manifest(eval_dir: Path) -> list[dict]:
-    with open(eval_dir / "manifest.tsv", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\"))
 
 
 def word_errors(clips: list[dict], eval_dir: Path, anchor: bool = False) -> tuple[dict, dict, dict]:

@@ -44,7 +44,7 @@ import numpy as np
 
 from bench.sfu import RoomcastServer, cpu_seconds, free_port, measure, slope_ms, speech_file
 from bench._stream_clients import listener_process
-from bench.asr import DEFAULT_EVAL_DIR
+from bench._eval_set import DEFAULT_EVAL_DIR
 
 CLICK_EVERY_S = 3.7  # not a multiple of the segment length: clicks land all over their segments
 MP3_BYTES_PER_S = 64_000 / 8

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench._eval_set import DEFAULT_EVAL_DIR, load_manifest, normalise
 from bench._rooms import SPEAKERS, build, load_clips
-from bench.asr import DEFAULT_EVAL_DIR, load_manifest, normalise
 from roomcast.own_speech import gate_gain
 from transcripts.crosstalk import TrackLevels, decide
 from transcripts.envelopes import FRAME_S, band_levels
