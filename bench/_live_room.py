@@ -11,7 +11,9 @@ at the end is if anything more than a real room leaves. (Captions, which do not 
 to end, are measured in a real live room: bench._live_captions.)
 
 The crosstalk decision is made as the pipeline makes it: levels extended every round
-(transcripts.envelopes), the last seconds read and the room decided at the end.
+(transcripts.envelopes) and the live decision gating each round (transcripts.live_decision), the
+last seconds read and the room decided at the end, and what the live gates heard differently
+decoded again (transcripts.revisit).
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
     """
     from transcripts import envelopes
     from transcripts.crosstalk import TrackLevels, decide
+    from transcripts.live_decision import LiveTrack, live_own_speech
+    from transcripts.revisit import revisit
     from transcripts.track_progress import TrackProgress, Tails, advance
 
     tails = Tails()
@@ -134,23 +138,38 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
 
     def follow() -> None:
         while not ended.is_set():
+            own = live_gates()
             for segment in segments:
                 if ended.is_set():
                     break
                 if segment.size and not segment.progress.final:
                     with segment.lock:
                         segment.progress = advance(segment.path, segment.progress, language, final=segment.closed,
-                                                   tails=tails)
-                        envelopes.extend(segment.path, key(segment), final=segment.closed)
+                                                   tails=tails, own=own.get(segment.path))
                     if not segment.closed:
                         lag[0] = max(lag[0], room_time() - segment.start_s - segment.progress.done_s)
             time.sleep(every_s / speed)
+
+    def live_gates() -> dict[Path, list]:
+        """As transcripts.follow_room: every track's levels extended, then the live crosstalk decision."""
+        tracks = []
+        for number, segment in enumerate(segments):
+            if segment.size and not segment.progress.final:
+                try:
+                    levels = envelopes.extend(segment.path, key(segment), final=segment.closed)
+                except Exception:  # noqa: BLE001 - a segment just opened: no whole page yet
+                    continue
+                tracks.append(LiveTrack(number, segment.speaker, segment.start_s, levels))
+        decided = live_own_speech(tracks)
+        return {segments[number].path: spans for number, spans in decided.items()}
 
     def key(segment: Segment) -> str:
         return f"bench/live/{segment.path.stem}.npy"
 
     def finish(segment: Segment) -> None:
         with segment.lock:
+            if segment.progress.utterances:  # as transcripts.transcribe_track
+                segment.progress = revisit(segment.path, segment.progress, language, own[segment.path])
             segment.progress = advance(segment.path, segment.progress, language, final=True, tails=tails,
                                        own=own.get(segment.path))
 

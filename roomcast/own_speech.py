@@ -57,3 +57,21 @@ def gate_gain(start_s: float, count: int, rate: int, own: Spans,
         ramp = np.minimum(np.clip((index - (first - fade)) / fade, 0, 1), np.clip(((last + fade) - index) / fade, 0, 1))
         gain[lo:hi] = np.maximum(gain[lo:hi], floor + (1 - floor) * ramp.astype(np.float32))
     return gain
+
+
+def closed_within(own: Spans | None, start_s: float, end_s: float) -> Spans:
+    """Where a gate of ``own`` spans closes the stretch [start_s, end_s); None closes nothing."""
+    if own is None:
+        return []
+    closed, cursor = [], start_s
+    for a, b in own:
+        if b <= cursor:
+            continue
+        if a >= end_s:
+            break
+        if a > cursor:
+            closed.append((round(cursor, 3), round(a, 3)))
+        cursor = max(cursor, b)
+    if cursor < end_s:
+        closed.append((round(cursor, 3), round(end_s, 3)))
+    return closed

@@ -45,6 +45,20 @@ def _again(task: Task, room_id: int, generation: str, number: int, every_s: floa
     task.apply_async((room_id, generation, number + 1), countdown=max(0.0, every_s - (time.monotonic() - began)))
 
 
+def _live_levels(room_id: int, tracks: list[tuple[int, int, str, float, bool]]) -> list[LiveTrack]:
+    """Every track's levels extended to now (transcripts.envelopes), for a round's crosstalk decision.
+    The room's decision at the end then reads only the last seconds."""
+    store, levels = get_media_store(), []
+    for track_id, person, media_key, offset_s, closed in tracks:
+        try:
+            envelope = envelopes.extend(store.path(media_key), envelopes.envelope_key(room_id, track_id), final=closed)
+        except Exception:  # noqa: BLE001 - a segment just opened: its first page is not there yet
+            log.debug("levels of room %s, track %s", room_id, track_id, exc_info=True)
+            continue
+        levels.append(LiveTrack(track_id, person, offset_s, envelope))
+    return levels
+
+
 @celery_app.task(name="transcripts.follow_room", bind=True)
 def follow_room(self: Task, room_id: int, generation: str | None = None, number: int = 0) -> None:
     """One round of live transcription over the room's tracks: the turns that are over."""
@@ -54,25 +68,23 @@ def follow_room(self: Task, room_id: int, generation: str | None = None, number:
         if room is None or room.status != RoomStatus.live:
             return
         language, hotwords = room.show.language, room_vocabulary(room)
-        tracks = [(t.id, t.media_key, t.duration_s > 0) for t in room.tracks if t.transcript_key is None]
+        tracks = [(t.id, t.participant_id, t.media_key, t.offset_s, t.duration_s > 0)
+                  for t in room.tracks if t.transcript_key is None]
     if (place := _runs(room_id, FOLLOW, generation, number)) is None:
         return
     store = get_media_store()
-    for track_id, media_key, closed in tracks:
+    own = live_own_speech(_live_levels(room_id, tracks))
+    for track_id, _person, media_key, _offset, closed in tracks:
         progress = load_progress(room_id, track_id)
         if progress.final:
             continue
         try:  # a segment capture has closed is finished now; an open one up to its last whole turn
             progress = advance(store.path(media_key), progress, language, final=closed, tails=live_tails,
-                               hotwords=hotwords)
+                               own=own.get(track_id), hotwords=hotwords)
         except Exception:  # noqa: BLE001 - live transcription must not stop for one track
             log.exception("live transcription of room %s, track %s", room_id, track_id)
             continue
         store.write_text(progress_key(room_id, track_id), progress.to_json())
-        try:  # the room's crosstalk decision at the end then reads only the last seconds
-            envelopes.extend(store.path(media_key), envelopes.envelope_key(room_id, track_id), final=closed)
-        except Exception:  # noqa: BLE001 - decide_crosstalk reads what is missing
-            log.exception("levels of room %s, track %s", room_id, track_id)
     _again(self, room_id, *place, get_settings().live_transcription_every_s, began)
 
 
@@ -94,14 +106,7 @@ def caption_room(self: Task, room_id: int, generation: str | None = None, number
     if (place := _runs(room_id, CAPTIONS, generation, number)) is None:
         return
     store = get_media_store()
-    levels = {}
-    for track_id, _person, media_key, _offset, duration in tracks:
-        try:
-            levels[track_id] = envelopes.extend(store.path(media_key), envelopes.envelope_key(room_id, track_id),
-                                                final=duration > 0)
-        except Exception:  # noqa: BLE001 - a segment just opened: its first page is not there yet
-            log.debug("levels of room %s, track %s", room_id, track_id, exc_info=True)
-    own = live_own_speech([LiveTrack(t, p, o, levels[t]) for t, p, _k, o, _d in tracks if t in levels])
+    own = live_own_speech(_live_levels(room_id, [(t, p, k, o, d > 0) for t, p, k, o, d in tracks]))
     for track_id, _person, media_key, offset_s, duration in tracks:
         progress, captions = load_progress(room_id, track_id), load_captions(room_id, track_id)
         if progress.final or captions.finished(duration):

@@ -23,6 +23,7 @@ from transcripts.crosstalk import TrackLevels, decide
 from transcripts.formats import rendered
 from transcripts.lines import merge, onto_episode
 from transcripts.other_tracks import others_of
+from transcripts.revisit import revisit
 from transcripts.track_progress import advance, live_tails, load_progress, progress_key
 from transcripts.transcription import Utterance
 from transcripts.vocabulary import vocabulary
@@ -67,9 +68,11 @@ def transcribe_track(step: StepContext, room_id: int, track_id: int) -> None:
         language = _episode_for(session, room_id).language
         hotwords = room_vocabulary(track.room)
     progress = load_progress(room_id, track_id)
-    own = load_own_speech(room_id).get(track_id)
+    own, others = load_own_speech(room_id).get(track_id), others_of(room_id, track_id)
+    if own is not None and progress.utterances:  # what live rounds heard through another gate is heard again
+        progress = revisit(path, progress, language, own, hotwords, others)
     progress = advance(path, progress, language, final=True, tails=live_tails, own=own, hotwords=hotwords,
-                       others=others_of(room_id, track_id),
+                       others=others,
                        on_progress=lambda done_s: step.progress(min(1.0, done_s / max(duration, 1.0))))
     for warning in progress.warnings:
         step.warn(f"{speaker}: {warning}")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from roomcast.audio import ASR_RATE, Excerpt, UnreadableAudio, read_excerpt
-from roomcast.own_speech import gate
+from roomcast.own_speech import Spans, closed_within, gate
 from roomcast.storage import get_media_store
 from transcripts.echo import cancelled
 from transcripts.transcription import TURN_GAP_S, Utterance, transcribe_turns, turns
@@ -51,6 +51,7 @@ class TrackProgress:
     warnings: list[str] = field(default_factory=list)
     final: bool = False  # the whole track is transcribed
     pending: list[tuple[float, float]] = field(default_factory=list)  # turns over, not transcribed yet
+    live_closed: Spans = field(default_factory=list)  # what live rounds' gates closed (transcripts.revisit)
 
     @property
     def read_from(self) -> float:
@@ -58,14 +59,23 @@ class TrackProgress:
 
     def to_json(self) -> str:
         return json.dumps({"done_s": self.done_s, "final": self.final, "warnings": self.warnings,
-                           "pending": self.pending, "utterances": [u.to_dict() for u in self.utterances]},
+                           "pending": self.pending, "live_closed": self.live_closed,
+                           "utterances": [u.to_dict() for u in self.utterances]},
                           ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> TrackProgress:
         data = json.loads(text)
         return cls(data["done_s"], [Utterance.from_dict(u) for u in data["utterances"]], data["warnings"],
-                   data["final"], [tuple(p) for p in data.get("pending", [])])
+                   data["final"], [tuple(p) for p in data.get("pending", [])],
+                   [tuple(c) for c in data.get("live_closed", [])])
+
+    def record_gate(self, start_s: float, end_s: float, own: Spans | None) -> None:
+        """Remember what a round's gate closed over [start_s, end_s): a later round's replaces an earlier one's."""
+        kept = [(a, b) for a, b in self.live_closed if b <= start_s or a >= end_s]
+        kept += [(a, start_s) for a, b in self.live_closed if a < start_s < b]
+        kept += [(end_s, b) for a, b in self.live_closed if a < end_s < b]
+        self.live_closed = sorted(kept + closed_within(own, start_s, end_s))
 
 
 def progress_key(room_id: int, track_id: int) -> str:
@@ -160,6 +170,7 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             # Skipped speech is decoded again only in the final pass: live rounds must keep up with the room.
             progress.utterances += transcribe_turns(samples, ready, excerpt.start_s, language,
                                                     quiet_from, quiet_until, hotwords, fill_holes=finishing)
+            progress.record_gate(excerpt.start_s, excerpt.end_s, own)
             progress.pending = []
         else:
             progress.pending = [(_seconds(a, excerpt), _seconds(b, excerpt)) for a, b in ready]

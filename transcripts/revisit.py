@@ -1,0 +1,72 @@
+"""Turns that live transcription heard through a different crosstalk decision than the room's.
+
+While a room runs, each round gates a track with the decision over the last two minutes
+(transcripts.live_decision) before decoding it, and remembers what that gate closed
+(``TrackProgress.live_closed``, see TrackProgress.record_gate). The room's decision at the end (transcripts.crosstalk) sees
+every second of every track and may differ: a source that had not spoken long enough for its
+bleed path to be known, a round that ran before the levels had caught up. Where the two differ
+by more than ``MIN_CHANGE_S``, the turns around it are decoded again through the room's gate.
+
+Measured in a live room of four aiortc speakers at -20 dB bleed (tests/test_live_crosstalk.py):
+without the live gate and this, a speaker's own turn decoded with the next speaker's bleed after
+it wrote "But the easy reach is a romantic impact" under the wrong name, the bleed words' times
+squeezed into her own last second, where the room's decision kept them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from roomcast.audio import ASR_RATE, UnreadableAudio, read_excerpt
+from roomcast.own_speech import Spans, closed_within, gate
+from transcripts.echo import cancelled
+from transcripts.track_progress import GATE_FLOOR_DB, Others, TrackProgress, speech_turns
+from transcripts.transcription import transcribe_turns
+
+STEP_S = 0.01
+MIN_CHANGE_S = 0.3  # a difference shorter than this is a gate's edge, not a word
+JOIN_S = 2.0  # differences this close are one stretch to decode again
+MARGIN_S = 0.3
+
+
+def stretches(live_closed: Spans, final_own: Spans, until_s: float) -> list[tuple[float, float]]:
+    """Stretches before ``until_s`` where the room's decision and the live one gated differently."""
+    frames = int(until_s / STEP_S)
+    if frames <= 0:
+        return []
+    live, final = np.zeros(frames, bool), np.zeros(frames, bool)
+    for mask, spans in ((live, live_closed), (final, closed_within(final_own, 0.0, until_s))):
+        for a, b in spans:
+            mask[int(a / STEP_S) : int(b / STEP_S)] = True
+    changed = np.flatnonzero(live != final)
+    groups: list[list[int]] = []
+    for frame in changed.tolist():
+        if groups and frame - groups[-1][1] <= JOIN_S / STEP_S:
+            groups[-1][1], groups[-1][2] = frame + 1, groups[-1][2] + 1
+        else:
+            groups.append([frame, frame + 1, 1])
+    return [(a * STEP_S, b * STEP_S) for a, b, count in groups if count * STEP_S >= MIN_CHANGE_S]
+
+
+def revisit(path: Path, progress: TrackProgress, language: str | None, own: Spans, hotwords: str | None = None,
+            others: Others | None = None) -> TrackProgress:
+    """Decode again, through the room's gate ``own``, the turns the live gate heard differently."""
+    until_s = progress.read_from
+    for first, last in stretches(progress.live_closed, own, until_s):
+        touched = [u for u in progress.utterances if u.end > first - MARGIN_S and u.start < last + MARGIN_S]
+        start = max(0.0, min([first, *(u.start for u in touched)]) - MARGIN_S)
+        end = min(until_s, max([last, *(u.end for u in touched)]) + MARGIN_S)
+        try:
+            excerpt = read_excerpt(path, start, end - start)
+        except UnreadableAudio:
+            continue
+        samples = excerpt.samples if others is None else cancelled(excerpt.samples, others(excerpt.start_s, excerpt.samples.size))
+        samples = gate(samples, excerpt.start_s, ASR_RATE, own, GATE_FLOOR_DB)
+        again = transcribe_turns(samples, speech_turns(samples), excerpt.start_s, language, hotwords=hotwords)
+        gone = {id(u) for u in touched}
+        progress.utterances = sorted([u for u in progress.utterances if id(u) not in gone] + again,
+                                     key=lambda u: u.start)
+    progress.live_closed = closed_within(own, 0.0, until_s)  # done: what was heard is what the room decided
+    return progress
