@@ -16,8 +16,8 @@ source), the room's audio itself tells how the source reaches the victim:
 
 A frame of the victim is its own speaker's when, after taking away what the others predict
 (with a 6 dB margin, and the source's loudest moment within ±10 ms), most of its power is
-left, and it is well above its noise floor; it is bleed when it is as loud but mostly
-explained. Only bleed (and 100 ms around it) is closed: runs of own frames are joined across
+left, and it is well above its noise floor; it is bleed when it is audible (6 dB over the
+floor) and mostly explained. Only bleed (and 100 ms around it) is closed: runs of own frames are joined across
 short gaps and held a little before and after (word onsets, trailing sounds), never over a
 frame that is bleed, and quiet is never closed for being quiet. Two people talking at once both stay: each track's own voice is far above what the
 other's bleed predicts. Only levels are compared (see transcripts.envelopes), so the decision
@@ -41,6 +41,7 @@ MIN_CORRELATION = 0.3  # a weaker link is no bleed path
 MARGIN_DB = 6.0  # what bleed explains, counted this much louder
 OWN_SHARE = 0.5  # an own frame: at least this share of its power is unexplained
 SPEECH_OVER_FLOOR_DB = 15.0
+AUDIBLE_OVER_FLOOR_DB = 6.0  # bleed this far over a track's floor is closed (see _decide)
 FILL_S, BEFORE_S, HOLD_S, MIN_RUN_S = 0.3, 0.1, 0.25, 0.04
 NEAR_BLEED_S = 0.1  # the soft edges of bleed are closed with it
 BLOCK_S = 600.0  # couplings are estimated per ten minutes of room: people move, devices change
@@ -145,7 +146,11 @@ def _decide(power: np.ndarray, lead: int) -> np.ndarray:
         unexplained = np.clip(power - margin * bleed, 0.0, None).sum(axis=2)
         own = loud & (unexplained >= OWN_SHARE * total)
         speaking = np.stack([_smooth(own[v], np.zeros_like(own[v])) for v in range(len(power))])
-    heard_bleed = loud & ~own
+    # Bleed is closed wherever it is heard, not only where it is loud: at -50 dB a source's
+    # bleed sits 10-15 dB over a quiet track's floor, and there Whisper made a line of its own
+    # out of it ("very much for your presentation. Please, thank you"), under the wrong name.
+    audible = present & (level > np.array(floors)[:, None] + AUDIBLE_OVER_FLOOR_DB)
+    heard_bleed = audible & (unexplained < OWN_SHARE * total)
     return np.stack([_open(own[v], heard_bleed[v]) for v in range(len(power))])[:, lead:]
 
 
