@@ -36,6 +36,20 @@ def test_survivors_of_a_full_collection_are_frozen_and_a_full_collection_skips_t
     assert not any(node in gc.get_objects(generation=2) for node in kept[:10])  # the next walk skips them
 
 
+def test_the_survivors_of_young_collections_are_frozen_once_they_reach_the_bound(settled: None,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.collect(1)
+    monkeypatch.setattr(heap, "YOUNG_BOUND", len(gc.get_objects(generation=2)) + 5_000)
+    few = [Node() for _ in range(1_000)]
+    gc.collect(1)  # a generation-1 collection: the survivors go to the old generation
+    old = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert all(id(node) in old for node in few)  # under the bound: left for a full collection
+    more = [Node() for _ in range(5_000)]
+    gc.collect(1)
+    old = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert not any(id(node) in old for node in few + more)  # past it: frozen, so no full collection walks them
+
+
 def test_a_frozen_cycle_that_dies_is_collected_by_clean_when_idle_or_past_the_limit(settled: None,
                                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     cycles = [Node() for _ in range(heap.IDLE_CLEAN_AFTER)]
