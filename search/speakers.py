@@ -58,13 +58,19 @@ def person(session: Session, key: str) -> Who | None:
 
 
 def people_called(session: Session, name: str) -> list[Who]:
-    """Everyone who spoke under this name (as they joined, or as the transcript numbers them: "Carl (2)")."""
+    """Everyone who spoke under this name (as they joined, or as the transcript numbers them:
+    "Carl (2)"), each by the name they spoke under last: one query, newest line first."""
     rows = session.execute(text(f"""
-        SELECT DISTINCT pe.key FROM {SPOKEN}
-        WHERE (lower(p.display_name) = lower(:name) OR lower(ts.speaker) = lower(:name)) AND {VISIBLE}
+        SELECT pe.key, pe.identity, p.display_name FROM {SPOKEN}
+        WHERE pe.key IN (SELECT pe.key FROM {SPOKEN}
+                         WHERE (lower(p.display_name) = lower(:name) OR lower(ts.speaker) = lower(:name)) AND {VISIBLE})
+          AND {VISIBLE}
+        ORDER BY e.published_at DESC, ts.id DESC
     """), {"name": name}).all()
-    found = [person(session, row[0]) for row in rows if row[0]]
-    return sorted((who for who in found if who), key=lambda who: who.speaker_id or "")
+    found: dict[str, Who] = {}
+    for key, identity, display_name in rows:
+        found.setdefault(key, Who(display_name, key, (identity,)))
+    return sorted(found.values(), key=lambda who: who.speaker_id or "")
 
 
 def speaker_lines(session: Session, who: Who, page: int = 1) -> tuple[list[dict], bool]:
