@@ -2,6 +2,7 @@
 
     python -m bench.asr [--eval-dir bench/clips/asr-dev] [--languages en,fr,es]
                         [--live-minutes 60] [--live-speed 4] [--rooms clean,bleed-20,...,echo]
+                        [--parts clips,rooms,names,captions,live]
 
 Word error rate per language over the FLEURS clips (and JFK) in the eval set, both sides
 normalised (lower case; punctuation and hyphens to spaces; word-internal apostrophes kept),
@@ -21,7 +22,8 @@ wer_room_clean, wer_room_bleed_max, invented_words (all rooms), per room its fig
 name_accuracy (a room that says the show's and its people's names, imported as that show),
 caption_delay_p50_s and caption_delay_p95_s (a live room of two aiortc speakers taking turns
 with the English clips: from the end of a word to its caption on the room's transcript API,
-bench._live_captions) and caption_words_matched.
+bench._live_captions) and caption_words_matched. ``--parts`` runs only some of it (the JSON then
+holds only their keys): ``--parts rooms --rooms bleed-20,clean`` scores two rooms in a few minutes.
 """
 
 from __future__ import annotations
@@ -100,6 +102,29 @@ def misattributed_words(work: Path) -> int:
     return wrong
 
 
+PARTS = ("clips", "rooms", "names", "captions", "live")
+
+
+def clip_figures(eval_dir: Path, languages: list[str]) -> dict:
+    """WER per language and CPU per second of speech on the eval clips, with the anchor's."""
+    from transcripts.transcription import get_model
+    from transcripts.whisper_models import model_for_language
+
+    clips = [c for c in load_manifest(eval_dir) if c["language"] in languages]
+    for model in {model_for_language(language) for language in languages}:
+        get_model(model)  # loading is paid once per worker, not per second of speech
+    wer, cpu, speech = word_errors(clips, eval_dir)
+    anchor_wer, anchor_cpu, _ = word_errors(clips, eval_dir, anchor=True)
+    figures: dict = {f"wer_{language}": round(value, 4) for language, value in sorted(wer.items())}
+    figures.update({f"anchor_wer_{language}": round(value, 4) for language, value in sorted(anchor_wer.items())})
+    for model in cpu:
+        suffix = "" if model == model_for_language("en") else f"_{model}"
+        figures[f"cpu_s_per_speech_s{suffix}"] = round(cpu[model] / speech[model], 4)
+        figures[f"anchor_cpu_s_per_speech_s{suffix}"] = round(anchor_cpu[model] / speech[model], 4)
+    figures.update(clips=len(clips), speech_s=round(sum(speech.values()), 1))
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
@@ -108,6 +133,7 @@ def main() -> None:
     parser.add_argument("--live-speakers", type=int, default=4)
     parser.add_argument("--live-speed", type=float, default=4.0, help="times faster than real time")
     parser.add_argument("--rooms", default=",".join(CASES), help="which rooms of real speech to score")
+    parser.add_argument("--parts", default=",".join(PARTS), help="which parts to run (default: all)")
     args = parser.parse_args()
     if not (args.eval_dir / "manifest.tsv").is_file():
         sys.exit(f"no eval set at {args.eval_dir} (expected manifest.tsv)")
@@ -115,29 +141,24 @@ def main() -> None:
     os.environ.setdefault("ROOMCAST_DATA_DIR", str(work / "data"))  # where the base model is assembled
     os.environ.setdefault("ROOMCAST_WORKER_CONCURRENCY", "2")
     from bench._live_room import simulate
-    from transcripts.transcription import get_model
-    from transcripts.whisper_models import model_for_language
 
-    languages = args.languages.split(",")
-    clips = [c for c in load_manifest(args.eval_dir) if c["language"] in languages]
-    for model in {model_for_language(language) for language in languages}:
-        get_model(model)  # loading is paid once per worker, not per second of speech
-    wer, cpu, speech = word_errors(clips, args.eval_dir)
-    anchor_wer, anchor_cpu, _ = word_errors(clips, args.eval_dir, anchor=True)
-    figures: dict = {f"wer_{language}": round(value, 4) for language, value in sorted(wer.items())}
-    figures.update({f"anchor_wer_{language}": round(value, 4) for language, value in sorted(anchor_wer.items())})
-    for model in cpu:
-        suffix = "" if model == model_for_language("en") else f"_{model}"
-        figures[f"cpu_s_per_speech_s{suffix}"] = round(cpu[model] / speech[model], 4)
-        figures[f"anchor_cpu_s_per_speech_s{suffix}"] = round(anchor_cpu[model] / speech[model], 4)
-    figures.update(clips=len(clips), speech_s=round(sum(speech.values()), 1),
-                   misattributed_words=misattributed_words(work))
+    parts = set(args.parts.split(","))
+    if parts - set(PARTS):
+        sys.exit(f"unknown parts {sorted(parts - set(PARTS))}: choose from {','.join(PARTS)}")
+    figures: dict = {}
+    if "clips" in parts:
+        figures.update(clip_figures(args.eval_dir, args.languages.split(",")))
+        figures["misattributed_words"] = misattributed_words(work)
     manifest = load_manifest(args.eval_dir)
-    figures.update(room_figures(score_rooms(work, args.eval_dir, manifest, [r for r in args.rooms.split(",") if r])))
-    figures["name_accuracy"] = name_accuracy(work)
-    english = [args.eval_dir / c["file"] for c in manifest if c["language"] == "en"]
-    figures.update(caption_delays(english, work))
-    figures.update(simulate(work, args.live_minutes, args.live_speakers, args.live_speed))
+    if "rooms" in parts:
+        figures.update(room_figures(score_rooms(work, args.eval_dir, manifest, [r for r in args.rooms.split(",") if r])))
+    if "names" in parts:
+        figures["name_accuracy"] = name_accuracy(work)
+    if "captions" in parts:
+        english = [args.eval_dir / c["file"] for c in manifest if c["language"] == "en"]
+        figures.update(caption_delays(english, work))
+    if "live" in parts:
+        figures.update(simulate(work, args.live_minutes, args.live_speakers, args.live_speed))
     print(json.dumps(figures))
 
 
