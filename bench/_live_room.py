@@ -168,7 +168,7 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
 
     def finish(segment: Segment) -> None:
         with segment.lock:
-            if segment.progress.utterances:  # as transcripts.transcribe_track
+            if segment.progress.utterances or segment.progress.live_closed:  # as transcripts.transcribe_track
                 segment.progress = revisit(segment.path, segment.progress, language, own[segment.path])
             segment.progress = advance(segment.path, segment.progress, language, final=True, tails=tails,
                                        own=own.get(segment.path))
@@ -184,7 +184,7 @@ def replay(segments: list[Segment], minutes: float, speed: float, language: str,
     decided = decide([TrackLevels(n, s.speaker, s.start_s, lv) for n, (s, lv) in enumerate(zip(segments, levels))])
     own = {s.path: decided[n] for n, s in enumerate(segments)}
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(finish, [s for s in segments if not s.progress.final]))
+        list(pool.map(finish, segments))  # each track, as the pipeline's transcribe_track: closed ones revisited too
     ready = time.monotonic() - room_end
     for thread in threads:
         thread.join()

@@ -24,15 +24,20 @@ from roomcast.own_speech import Spans, closed_within, gate
 from transcripts.echo import cancelled
 from transcripts.track_progress import GATE_FLOOR_DB, Others, TrackProgress, speech_turns
 from transcripts.transcription import transcribe_turns
+from transcripts.utterances import Utterance
+from transcripts.whisper_models import knows_language
 
 STEP_S = 0.01
 MIN_CHANGE_S = 0.3  # a difference shorter than this is a gate's edge, not a word
 JOIN_S = 2.0  # differences this close are one stretch to decode again
 MARGIN_S = 0.3
+SEAM_S = 0.1  # a replaced utterance's audio is read this far past its words' times
 
 
 def stretches(live_closed: Spans, final_own: Spans, until_s: float) -> list[tuple[float, float]]:
-    """Stretches before ``until_s`` where the room's decision and the live one gated differently."""
+    """Stretches before ``until_s`` where the room's decision and the live one gated differently:
+    runs of difference of MIN_CHANGE_S or more (shorter ones are two gates' edges a few frames
+    apart, which every turn has), joined where they lie within JOIN_S of each other."""
     frames = int(until_s / STEP_S)
     if frames <= 0:
         return []
@@ -40,24 +45,25 @@ def stretches(live_closed: Spans, final_own: Spans, until_s: float) -> list[tupl
     for mask, spans in ((live, live_closed), (final, closed_within(final_own, 0.0, until_s))):
         for a, b in spans:
             mask[int(a / STEP_S) : int(b / STEP_S)] = True
-    changed = np.flatnonzero(live != final)
-    groups: list[list[int]] = []
-    for frame in changed.tolist():
-        if groups and frame - groups[-1][1] <= JOIN_S / STEP_S:
-            groups[-1][1], groups[-1][2] = frame + 1, groups[-1][2] + 1
+    changed = np.flatnonzero(np.diff(np.concatenate([[0], (live != final).astype(np.int8), [0]])))
+    runs = [(a, b) for a, b in zip(changed[::2].tolist(), changed[1::2].tolist()) if (b - a) * STEP_S >= MIN_CHANGE_S]
+    joined: list[list[int]] = []
+    for a, b in runs:
+        if joined and a - joined[-1][1] <= JOIN_S / STEP_S:
+            joined[-1][1] = b
         else:
-            groups.append([frame, frame + 1, 1])
-    return [(a * STEP_S, b * STEP_S) for a, b, count in groups if count * STEP_S >= MIN_CHANGE_S]
+            joined.append([a, b])
+    return [(a * STEP_S, b * STEP_S) for a, b in joined]
 
 
 def revisit(path: Path, progress: TrackProgress, language: str | None, own: Spans, hotwords: str | None = None,
             others: Others | None = None) -> TrackProgress:
-    """Decode again, through the room's gate ``own``, the turns the live gate heard differently."""
+    """Decode again, through the room's gate ``own``, the turns the live gate heard differently;
+    turns found but not yet decoded are found again through it (the final pass decodes them)."""
+    language = language if knows_language(language) else None  # as advance: detected per turn
     until_s = progress.read_from
     for first, last in stretches(progress.live_closed, own, until_s):
-        touched = [u for u in progress.utterances if u.end > first - MARGIN_S and u.start < last + MARGIN_S]
-        start = max(0.0, min([first, *(u.start for u in touched)]) - MARGIN_S)
-        end = min(until_s, max([last, *(u.end for u in touched)]) + MARGIN_S)
+        start, end, touched = _replaced(progress.utterances, first - MARGIN_S, last + MARGIN_S, until_s)
         try:
             excerpt = read_excerpt(path, start, end - start)
         except UnreadableAudio:
@@ -68,5 +74,18 @@ def revisit(path: Path, progress: TrackProgress, language: str | None, own: Span
         gone = {id(u) for u in touched}
         progress.utterances = sorted([u for u in progress.utterances if id(u) not in gone] + again,
                                      key=lambda u: u.start)
+    progress.done_s, progress.pending = until_s, []
     progress.live_closed = closed_within(own, 0.0, until_s)  # done: what was heard is what the room decided
     return progress
+
+
+def _replaced(utterances: list[Utterance], start: float, end: float, until_s: float) -> tuple[float, float, list[Utterance]]:
+    """The stretch to decode again, widened until no utterance kept overlaps it, and those it replaces."""
+    start, end = max(0.0, start), min(until_s, end)
+    while True:
+        touched = [u for u in utterances if u.end > start and u.start < end]
+        wider = (max(0.0, min([start, *(u.start - SEAM_S for u in touched)])),
+                 min(until_s, max([end, *(u.end + SEAM_S for u in touched)])))
+        if wider == (start, end):
+            return start, end, touched
+        start, end = wider

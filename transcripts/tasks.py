@@ -69,7 +69,7 @@ def transcribe_track(step: StepContext, room_id: int, track_id: int) -> None:
         hotwords = room_vocabulary(track.room)
     progress = load_progress(room_id, track_id)
     own, others = load_own_speech(room_id).get(track_id), others_of(room_id, track_id)
-    if own is not None and progress.utterances:  # what live rounds heard through another gate is heard again
+    if own is not None and (progress.utterances or progress.live_closed):  # heard through another gate: again
         progress = revisit(path, progress, language, own, hotwords, others)
     progress = advance(path, progress, language, final=True, tails=live_tails, own=own, hotwords=hotwords,
                        others=others,

@@ -170,10 +170,11 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             # Skipped speech is decoded again only in the final pass: live rounds must keep up with the room.
             progress.utterances += transcribe_turns(samples, ready, excerpt.start_s, language,
                                                     quiet_from, quiet_until, hotwords, fill_holes=finishing)
-            progress.record_gate(excerpt.start_s, excerpt.end_s, own)
             progress.pending = []
         else:
             progress.pending = [(_seconds(a, excerpt), _seconds(b, excerpt)) for a, b in ready]
+        # Every round, decoding or not: a gate that closed speech found no turn there to decode.
+        progress.record_gate(excerpt.start_s, excerpt.end_s, own)
         done_s = next_start(excerpt, spans, newly, floor, finishing)
         if excerpt.damage and final:
             progress.warnings.append(excerpt.damage)
