@@ -59,18 +59,19 @@ def person(session: Session, key: str) -> Who | None:
 
 def people_called(session: Session, name: str) -> list[Who]:
     """Everyone who spoke under this name (as they joined, or as the transcript numbers them:
-    "Carl (2)"), each by the name they spoke under last: one query, newest line first."""
+    "Carl (2)"), each by the name they spoke under last: one query, one row per person."""
     rows = session.execute(text(f"""
-        SELECT pe.key, pe.identity, p.display_name FROM {SPOKEN}
-        WHERE pe.key IN (SELECT pe.key FROM {SPOKEN}
-                         WHERE (lower(p.display_name) = lower(:name) OR lower(ts.speaker) = lower(:name)) AND {VISIBLE})
-          AND {VISIBLE}
-        ORDER BY e.published_at DESC, ts.id DESC
+        SELECT person_key, identity, display_name FROM (
+            SELECT pe.key AS person_key, pe.identity AS identity, p.display_name AS display_name,
+                   ROW_NUMBER() OVER (PARTITION BY pe.key ORDER BY e.published_at DESC, ts.id DESC) AS newest
+            FROM {SPOKEN}
+            WHERE pe.key IN (SELECT pe.key FROM {SPOKEN}
+                             WHERE (lower(p.display_name) = lower(:name) OR lower(ts.speaker) = lower(:name))
+                               AND {VISIBLE})
+              AND {VISIBLE}
+        ) latest WHERE newest = 1 ORDER BY person_key
     """), {"name": name}).all()
-    found: dict[str, Who] = {}
-    for key, identity, display_name in rows:
-        found.setdefault(key, Who(display_name, key, (identity,)))
-    return sorted(found.values(), key=lambda who: who.speaker_id or "")
+    return [Who(display_name, key, (identity,)) for key, identity, display_name in rows]
 
 
 def speaker_lines(session: Session, who: Who, page: int = 1) -> tuple[list[dict], bool]:
