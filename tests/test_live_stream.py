@@ -38,10 +38,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
-def heard(path: Path) -> str:
-    from transcripts.track_progress import transcribe_file
+def heard(path: Path, window_s: float = 4.0, hop_s: float = 2.0) -> str:
+    """What a listener hears, read in overlapping 4 s windows: the capture alternates two voices
+    without a pause long enough to part them, and tiny.en read as one 12 s turn skipped one voice's
+    sentences now and then (the guest's "quiet" missing while the MP3 held it twice)."""
+    from roomcast.audio import ASR_RATE, read_excerpt
+    from transcripts.transcription import transcribe_turns
 
-    return " ".join(u.text for u in transcribe_file(path, "en")).lower()
+    samples = read_excerpt(path, 0.0, 60.0).samples
+    size, hop = int(window_s * ASR_RATE), int(hop_s * ASR_RATE)
+    texts = []
+    for start in range(0, max(1, samples.size - hop), hop):
+        end = min(samples.size, start + size)
+        said = transcribe_turns(samples, [(start, end)], 0.0, "en", quiet_from=start, quiet_until=end)
+        texts += [u.text for u in said]
+    return " ".join(texts).lower()
 
 
 async def speaking_room(server: LiveServer, voices: dict[str, Path], **room: str) -> tuple[int, Bot, Bot]:
