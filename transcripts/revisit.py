@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from roomcast.audio import ASR_RATE, UnreadableAudio, read_excerpt
-from roomcast.own_speech import Spans, closed_within, gate
-from transcripts.echo import cancelled
-from transcripts.track_progress import GATE_FLOOR_DB, Others, TrackProgress, speech_turns
+from roomcast.audio import UnreadableAudio, read_excerpt
+from roomcast.own_speech import Spans, closed_within
+from transcripts.track_progress import Others, TrackProgress, own_sound, speech_turns
 from transcripts.transcription import transcribe_turns
 from transcripts.utterances import Utterance
 from transcripts.whisper_models import knows_language
@@ -68,8 +67,7 @@ def revisit(path: Path, progress: TrackProgress, language: str | None, own: Span
             excerpt = read_excerpt(path, start, end - start)
         except UnreadableAudio:
             continue
-        samples = excerpt.samples if others is None else cancelled(excerpt.samples, others(excerpt.start_s, excerpt.samples.size))
-        samples = gate(samples, excerpt.start_s, ASR_RATE, own, GATE_FLOOR_DB)
+        samples = own_sound(excerpt, own, others)
         again = transcribe_turns(samples, speech_turns(samples), excerpt.start_s, language, hotwords=hotwords)
         gone = {id(u) for u in touched}
         progress.utterances = sorted([u for u in progress.utterances if id(u) not in gone] + again,

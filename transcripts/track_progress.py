@@ -159,8 +159,7 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
             progress.final = True
             break
         finishing = final and (excerpt.at_end or excerpt.damage is not None)
-        samples = excerpt.samples if others is None else cancelled(excerpt.samples, others(excerpt.start_s, excerpt.samples.size))
-        samples = samples if own is None else gate(samples, excerpt.start_s, ASR_RATE, own, GATE_FLOOR_DB)
+        samples = own_sound(excerpt, own, others)
         floor = _index(progress.done_s, excerpt)  # turns before it are known: pending, or transcribed
         spans = [(s + floor, e + floor) for s, e in speech_turns(samples[floor:])]
         newly = spans if finishing else settled(spans, excerpt.samples.size)
@@ -190,6 +189,12 @@ def advance(path: Path, progress: TrackProgress, language: str | None, final: bo
         elif excerpt.at_end:
             tails.keep(path, excerpt, progress.read_from)
     return progress
+
+
+def own_sound(excerpt: Excerpt, own: Spans | None, others: Others | None) -> np.ndarray:
+    """What Whisper is given of an excerpt: the others' echo taken out, then the track gated to ``own``."""
+    samples = excerpt.samples if others is None else cancelled(excerpt.samples, others(excerpt.start_s, excerpt.samples.size))
+    return samples if own is None else gate(samples, excerpt.start_s, ASR_RATE, own, GATE_FLOOR_DB)
 
 
 def speech_turns(samples: np.ndarray) -> list[tuple[int, int]]:
