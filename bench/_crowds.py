@@ -1,4 +1,4 @@
-"""bench.sfu's crowded rooms: stages of S taking turns with listeners added in steps, and a join storm.
+"""bench.sfu's crowded rooms: stages of S taking turns with listeners arriving and leaving in steps, and a join storm.
 
 The bots are bench._stage_bots (a process per group); the figures come from bench._stage_figures.
 """
@@ -47,7 +47,7 @@ def _opus(source: list[str], opus: Path) -> None:
 
 
 def measure_stage(size: int, steps: list[int], seconds: float, repeats: int, files: dict, directory: Path) -> dict:
-    """S on a stage taking turns: CPU slope per listener between two audience sizes, switches, delivery."""
+    """S on a stage taking turns: CPU slope per listener through audience sizes up and back down, switches, delivery."""
     from bench import _stage_figures as figures
     from contrib.bot_voices import opus_packets
 
@@ -62,13 +62,26 @@ def measure_stage(size: int, steps: list[int], seconds: float, repeats: int, fil
         groups.append(probes)
         probes.wait_joined()
         stage.ask("turns")
-        points, added = [], 3
+        points, added, arrived = [], 3, []  # arrived: the listener groups of each step, in order
         for step in steps:
             tokens = server.tokens(f"l{step}-", step - added)
-            for index in range(LISTENER_PROCESSES):
-                groups.append(Group("listen", ws_url, tokens[index::LISTENER_PROCESSES], files))
-                groups[-1].wait_joined(600)
+            arrived.append([Group("listen", ws_url, tokens[i::LISTENER_PROCESSES], files)
+                            for i in range(LISTENER_PROCESSES)])
+            groups += arrived[-1]
+            for group in arrived[-1]:
+                group.wait_joined(600)
             added = step
+            time.sleep(3)
+            points.append({"listeners": step, **cpu_point(cpu_windows(server.process.pid, seconds, repeats), seconds)})
+        # Then they leave in the same steps. A room's CPU also moves with time (the rest of the
+        # machine's load; the stage's own cost, 0.3 of a core with 50 on it, moved 0.30 -> 0.40
+        # in three minutes with no listener added): going up only, any such change was read as
+        # the listeners' cost. Up and down, the slopes between windows it inflates on the way up
+        # it deflates on the way down, and their median stays with the listeners.
+        for step in reversed(steps[:-1]):
+            leaving = arrived.pop()
+            stop_all(leaving)
+            groups = [group for group in groups if group not in leaving]
             time.sleep(3)
             points.append({"listeners": step, **cpu_point(cpu_windows(server.process.pid, seconds, repeats), seconds)})
         finished_by = time.monotonic() - figures.TAIL_S  # an utterance still going would count as lost

@@ -18,8 +18,9 @@ bench._relay_sfu (MediaRelay, one encoder per listener) and stops at the N where
 
 Crowded stages (bench._stage_bots): for each stage size S, S bots on the stage take turns
 as people do (one at a time, every fifth turn two at once; the others send a quiet room's
-packets), and listeners are added in steps (20, 60, 100), each measured the same way; the
-slope is the cost per listener with S on the stage (``cpu_ms_per_listener_s_S``), and
+packets), and listeners arrive in steps (20, 60, 100) then leave in the same steps (60, 20), each
+step measured the same way (up and down, a change of the room's cost over time is not read as the
+listeners'); the slope is the cost per listener with S on the stage (``cpu_ms_per_listener_s_S``), and
 ``cost_ratio_S`` its ratio to the one-speaker figure. Three probe listeners time what they
 receive: from a bot's first packet of an utterance to its arrival (``speaker_switch_p95_ms``) and
 the share of the packets that must be forwarded (audible, from the onset that claims a slot)
