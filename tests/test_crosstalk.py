@@ -60,6 +60,24 @@ def test_each_track_is_open_for_its_own_speech_and_closed_for_the_others(tmp_pat
         assert (mask & ~truth & loud).sum() * FRAME_S <= 0.1, f"speaker {speaker + 1} kept the others' speech"
 
 
+def test_a_quiet_speaker_starting_under_a_louder_ones_bleed_keeps_their_first_word(tmp_path: Path, clips) -> None:
+    """Turn 4 (the quietest speaker, -18 dB) starts a second before turn 3 (-7 dB) ends: on its
+    track, the other's bleed outweighs "to the" overall, but the consonants stand out above it.
+    The track opens where the speaker's own sound first rises out of the quiet for 30 ms, give or take 30 ms."""
+    clean, bleed = build(tmp_path, clips, "clean"), build(tmp_path, clips, "bleed-20")
+    levels = [band_levels(read_excerpt(path, 0.0, 600.0).samples) for path in bleed.paths]
+    decided = decide([TrackLevels(n, n, 0.0, lv) for n, lv in enumerate(levels)])
+    turn = bleed.turns[3]
+    assert turn.speaker == 3 and turn.start_s < bleed.turns[2].end_s  # an overlap
+    own = band_levels(read_excerpt(clean.paths[3], 0.0, 600.0).samples)
+    level = 10 * np.log10((10 ** (own.astype(np.float64) / 10)).sum(axis=1))
+    first = int(turn.start_s / FRAME_S)
+    sounding = np.convolve(level[first:] > np.percentile(level, 10) + 15, np.ones(3), "valid") == 3  # 30 ms, not a click
+    onset = (first + int(np.argmax(sounding))) * FRAME_S
+    opened = next(a for a, b in decided[3] if b > onset)
+    assert opened <= onset + 0.03, f"the track opened at {opened:.2f} s; the speaker starts at {onset:.2f} s"
+
+
 def test_the_mix_turns_a_track_down_where_it_only_carries_the_others(tmp_path: Path) -> None:
     """An echo of A on B's track (-15 dB, 200 ms late) is 30 dB quieter still in the mix."""
     rng = np.random.default_rng(3)
