@@ -150,3 +150,9 @@ def test_the_same_words_at_the_same_time_stay_on_the_louder_track() -> None:
     assert [[u.text for u in t] for t in loudest_copy([(0.0, said, loud), (0.0, later, quiet)])] == [["the cat"], ["the cat"]]
     # Outside the track's own speech, a word does not stand.
     assert [u.text for u in own_words(copy, [(4.8, 6.0)])] == ["dog"]
+    # A first word that Whisper stretched into the gated quiet before it stays; a word that
+    # only grazes the speaker's own speech does not.
+    onset = [Utterance(32.59, 33.45, "To the north", [Word(32.59, 33.07, "To", 0.3), Word(33.07, 33.25, "the", 0.9),
+                                                       Word(33.25, 33.45, "north", 0.9)])]
+    assert [u.text for u in own_words(onset, [(32.88, 44.75)])] == ["To the north"]
+    assert [u.text for u in own_words(onset, [(33.0, 44.75)])] == ["the north"]

@@ -3,10 +3,11 @@
 Two rules, after the crosstalk decision (transcripts.crosstalk) has said when each track carries
 its own speaker:
 
-1. A word stands on a track only where most of it lies in that track's own speech (a word
-   too short to say, by its middle, with ``TOLERANCE_S``: the decision works on 10 ms frames,
-   Whisper's word times are good to about 0.1 s). Live transcription decodes tracks before the
-   room's decision exists; this is where its words of others are dropped.
+1. A word stands on a track only where most of it lies in that track's own speech, or 0.15 s
+   of it across the edge of that speech (a word too short to say, by its middle, with
+   ``TOLERANCE_S``: the decision works on 10 ms frames, Whisper's word times are good to about
+   0.1 s). Live transcription decodes tracks before the room's decision exists; this is where
+   its words of others are dropped.
 2. The same word at the same time on two tracks is one utterance heard twice (what the gate
    let through in a turn's first or last moments, or a copy louder than the decision
    expected): it stays on the track that carries it loudest. Two people really saying one
@@ -28,6 +29,11 @@ from transcripts.transcription import Utterance
 
 TOLERANCE_S = 0.15
 OWN_SHARE = 0.5  # a word stays where at least this share of it is the track's own
+# ... or, across the edge of the speaker's own speech, this much of it: Whisper stretches a
+# turn's first or last word into the gated quiet next to it ('To' at 32.59-33.07 s, the
+# speaker's own sound from 32.88 s; 'fly.' 0.16 s into its 0.38 s). A word of someone else's
+# reaching this far into the speaker's own speech is a copy at the same time: rule 2 drops it.
+EDGE_S = 0.15
 SAME_TIME_S = 0.5  # bleed is 0-50 ms late, echo up to 400 ms
 _WORD = re.compile(r"[^\w']+")
 
@@ -53,7 +59,11 @@ def own_words(utterances: list[Utterance], own: list[tuple[float, float]] | None
         first = max(0, int(np.searchsorted(ends, start, side="right")))
         last = int(np.searchsorted(starts, end, side="left"))
         covered = float(np.sum(np.clip(np.minimum(ends[first:last], end) - np.maximum(starts[first:last], start), 0, None)))
-        return covered >= OWN_SHARE * (end - start)
+        if covered >= OWN_SHARE * (end - start):
+            return True
+        # Across the edge of the speaker's own speech: one span holds its start or its end, and EDGE_S of it.
+        return any((a <= start < b or a < end <= b) and min(b, end) - max(a, start) >= EDGE_S
+                   for a, b in zip(starts[first:last], ends[first:last], strict=True))
 
     kept = []
     for utterance in utterances:
