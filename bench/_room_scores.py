@@ -13,7 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jiwer
@@ -29,6 +29,10 @@ class RoomScore:
     misattributed_words: int  # words on a speaker outside that speaker's own turns
     invented_words: int  # words in nobody's turn
     wer: float  # per-speaker word error rate: a word on the wrong speaker counts twice
+    case: str = ""  # bench._rooms.CASES
+    layout: int = 5  # bench._rooms.layout's seed
+    errors: int = 0  # the WER's numerator and denominator, so layouts can be pooled
+    words: int = 0
 
 
 def roomcast(data_dir: Path, *args: str) -> str:
@@ -48,7 +52,7 @@ def import_room(data_dir: Path, room: Room) -> int:
     return int(view["id"])
 
 
-def score(data_dir: Path, room: Room, episode_id: int) -> RoomScore:
+def score(data_dir: Path, room: Room, episode_id: int, layout: int = 5) -> RoomScore:
     from bench._eval_set import normalise
     from roomcast.timemap import TimeMap
 
@@ -69,22 +73,50 @@ def score(data_dir: Path, room: Room, episode_id: int) -> RoomScore:
     speakers = sorted({t[0] for t in turns})
     references = [normalise(" ".join(t[3] for t in turns if t[0] == s)) for s in speakers]
     guesses = [normalise(" ".join(hypotheses.get(s, []))) or "-" for s in speakers]
-    return RoomScore(room.name, misattributed, invented, round(jiwer.wer(references, guesses), 4))
+    counted = jiwer.process_words(references, guesses)
+    errors = counted.substitutions + counted.deletions + counted.insertions
+    words = sum(len(r.split()) for r in references)
+    return RoomScore(room.name, misattributed, invented, round(counted.wer, 4), room.name.split("@")[0], layout,
+                     errors, words)
 
 
-def score_rooms(work: Path, eval_dir: Path, manifest: list[dict], cases: list[str] | None = None) -> list[RoomScore]:
+def score_rooms(work: Path, eval_dir: Path, manifest: list[dict], cases: list[str] | None = None,
+                layouts: tuple[int, ...] = (5,)) -> list[RoomScore]:
+    """Each case in each layout (bench._rooms.layout's seed: the same clips, placed differently)."""
     data_dir = work / "rooms-data"
     roomcast(data_dir, "show", "create", "bench", "--title", "Bench Rooms", "--author", "roomcast", "--language", "en")
     clips = load_clips(eval_dir, manifest)
     scores = []
-    for case in cases or list(CASES):
-        room = build(work / "rooms", clips, case)
-        scores.append(score(data_dir, room, import_room(data_dir, room)))
-        print(f"room {case}: {scores[-1]}", file=sys.stderr)
+    for layout in layouts:
+        for case in cases or list(CASES):
+            room = build(work / f"rooms-{layout}", clips, case, layout)
+            if layout != layouts[0]:
+                room = replace(room, name=f"{case}@{layout}")
+            scores.append(score(data_dir, room, import_room(data_dir, room), layout))
+            print(f"room {room.name}: {scores[-1]}", file=sys.stderr)
     return scores
 
 
 def room_figures(scores: list[RoomScore]) -> dict:
+    """The issue's keys from the first layout; with more layouts, the same pooled over all of them."""
+    first = [s for s in scores if s.layout == scores[0].layout] if scores else []
+    figures = _case_figures(first)
+    if len(first) < len(scores):
+        pooled = {}
+        for s in scores:
+            errors, words = pooled.get(s.case, (0, 0))
+            pooled[s.case] = (errors + s.errors, words + s.words)
+        wer = {case: round(errors / words, 4) for case, (errors, words) in pooled.items() if words}
+        figures["layouts"] = sorted({s.layout for s in scores})
+        figures["wer_room_pooled"] = wer
+        figures["wer_room_clean_pooled"] = wer.get("clean")
+        figures["wer_room_bleed_max_pooled"] = max((w for case, w in wer.items() if case != "clean"), default=None)
+        figures["misattributed_words_bleed_all_layouts"] = sum(s.misattributed_words for s in scores if s.case != "clean")
+        figures["invented_words_all_layouts"] = sum(s.invented_words for s in scores)
+    return figures
+
+
+def _case_figures(scores: list[RoomScore]) -> dict:
     crosstalk = [s for s in scores if s.name != "clean"]
     clean = next((s for s in scores if s.name == "clean"), None)
     figures = {
