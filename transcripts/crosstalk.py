@@ -157,7 +157,7 @@ def _decide(power: np.ndarray, lead: int) -> np.ndarray:
     # bleed sits 10-15 dB over a quiet track's floor, and there Whisper made a line of its own
     # out of it ("very much for your presentation. Please, thank you"), under the wrong name.
     audible = present & (level > np.array(floors)[:, None] + AUDIBLE_OVER_FLOOR_DB)
-    own |= loud & _own_band(power, bleed, margin, present) & _near(own, ONSET_S)
+    own |= loud & _own_band(power, bleed, margin, present) & np.stack([_near(row, ONSET_S) for row in own])
     heard_bleed = audible & (unexplained < OWN_SHARE * total) & ~own
     return np.stack([_open(own[v], heard_bleed[v]) for v in range(len(power))])[:, lead:]
 
@@ -183,17 +183,15 @@ def _own_band(power: np.ndarray, bleed: np.ndarray, margin: float, present: np.n
 
 
 def _near(mask: np.ndarray, seconds: float) -> np.ndarray:
-    """Frames within ``seconds`` of a True frame of ``mask`` (frames, per voice)."""
+    """Frames within ``seconds`` of a True frame of ``mask``."""
     width = 2 * int(seconds / FRAME_S) + 1
-    return np.stack([np.convolve(row.astype(np.int32), np.ones(width, np.int32), mode="same") > 0 for row in mask])
+    return np.convolve(mask.astype(np.int32), np.ones(width, np.int32), mode="same") > 0
 
 
 def _open(own: np.ndarray, bleed: np.ndarray) -> np.ndarray:
     """Where a track stays open: its own speech (held, see _smooth), and whatever is not near bleed.
     Quiet is never closed for being quiet: a soft word, or a track with nobody else in the room."""
-    near = int(NEAR_BLEED_S / FRAME_S)
-    closed = np.convolve(bleed.astype(np.int32), np.ones(2 * near + 1, np.int32), mode="same") > 0
-    return _smooth(own, bleed) | ~closed
+    return _smooth(own, bleed) | ~_near(bleed, NEAR_BLEED_S)
 
 
 def _dominant(level: np.ndarray, present: np.ndarray, source: int) -> np.ndarray:
@@ -235,7 +233,7 @@ def _shifted(power: np.ndarray, lag: int) -> np.ndarray:
 
 def _smooth(own: np.ndarray, bleed: np.ndarray) -> np.ndarray:
     """Short runs dropped, short gaps filled, onsets and tails held, but never over bleed."""
-    runs = _runs(own)
+    runs = frame_runs(own)
     kept = [(a, b) for a, b in runs if b - a >= MIN_RUN_S / FRAME_S]
     result = np.zeros_like(own)
     fill, before, hold = int(FILL_S / FRAME_S), int(BEFORE_S / FRAME_S), int(HOLD_S / FRAME_S)
@@ -257,11 +255,12 @@ def _smooth(own: np.ndarray, bleed: np.ndarray) -> np.ndarray:
     return result
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def frame_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of True in ``mask``, as (first, past-the-end) indices."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
 def spans(mask: np.ndarray, first_s: float = 0.0) -> list[tuple[float, float]]:
     """A frame mask as (start, end) seconds from ``first_s``."""
-    return [(round(first_s + a * FRAME_S, 3), round(first_s + b * FRAME_S, 3)) for a, b in _runs(mask)]
+    return [(round(first_s + a * FRAME_S, 3), round(first_s + b * FRAME_S, 3)) for a, b in frame_runs(mask)]

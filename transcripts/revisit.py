@@ -21,6 +21,7 @@ import numpy as np
 
 from roomcast.audio import UnreadableAudio, read_excerpt
 from roomcast.own_speech import Spans, closed_within
+from transcripts.crosstalk import frame_runs
 from transcripts.track_progress import Others, TrackProgress, own_sound, speech_turns
 from transcripts.transcription import transcribe_turns
 from transcripts.utterances import Utterance
@@ -44,8 +45,7 @@ def stretches(live_closed: Spans, final_own: Spans, until_s: float) -> list[tupl
     for mask, spans in ((live, live_closed), (final, closed_within(final_own, 0.0, until_s))):
         for a, b in spans:
             mask[int(a / STEP_S) : int(b / STEP_S)] = True
-    changed = np.flatnonzero(np.diff(np.concatenate([[0], (live != final).astype(np.int8), [0]])))
-    runs = [(a, b) for a, b in zip(changed[::2].tolist(), changed[1::2].tolist()) if (b - a) * STEP_S >= MIN_CHANGE_S]
+    runs = [(a, b) for a, b in frame_runs(live != final) if (b - a) * STEP_S >= MIN_CHANGE_S]
     joined: list[list[int]] = []
     for a, b in runs:
         if joined and a - joined[-1][1] <= JOIN_S / STEP_S:
