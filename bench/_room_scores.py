@@ -29,10 +29,14 @@ class RoomScore:
     misattributed_words: int  # words on a speaker outside that speaker's own turns
     invented_words: int  # words in nobody's turn
     wer: float  # per-speaker word error rate: a word on the wrong speaker counts twice
-    case: str = ""  # bench._rooms.CASES
     layout: int = 5  # bench._rooms.layout's seed
     errors: int = 0  # the WER's numerator and denominator, so layouts can be pooled
     words: int = 0
+
+    @property
+    def case(self) -> str:
+        """The room's case in bench._rooms.CASES: its name, less any "@layout"."""
+        return self.name.split("@")[0]
 
 
 def roomcast(data_dir: Path, *args: str) -> str:
@@ -76,8 +80,7 @@ def score(data_dir: Path, room: Room, episode_id: int, layout: int = 5) -> RoomS
     counted = jiwer.process_words(references, guesses)
     errors = counted.substitutions + counted.deletions + counted.insertions
     words = sum(len(r.split()) for r in references)
-    return RoomScore(room.name, misattributed, invented, round(counted.wer, 4), room.name.split("@")[0], layout,
-                     errors, words)
+    return RoomScore(room.name, misattributed, invented, round(counted.wer, 4), layout, errors, words)
 
 
 def score_rooms(work: Path, eval_dir: Path, manifest: list[dict], cases: list[str] | None = None,
