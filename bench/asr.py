@@ -2,7 +2,7 @@
 
     python -m bench.asr [--eval-dir bench/clips/asr-dev] [--languages en,fr,es]
                         [--live-minutes 60] [--live-speed 4] [--rooms clean,bleed-20,...,echo]
-                        [--parts clips,rooms,names,captions,live]
+                        [--room-layouts 5] [--parts clips,rooms,names,captions,live]
 
 Word error rate per language over the FLEURS clips (and JFK) in the eval set, both sides
 normalised (lower case; punctuation and hyphens to spaces; word-internal apostrophes kept),
@@ -108,12 +108,12 @@ def misattributed_words(work: Path) -> int:
 PARTS = ("clips", "rooms", "names", "captions", "live")
 
 
-def clip_figures(eval_dir: Path, languages: list[str]) -> dict:
+def clip_figures(eval_dir: Path, manifest: list[dict], languages: list[str]) -> dict:
     """WER per language and CPU per second of speech on the eval clips, with the anchor's."""
     from transcripts.transcription import get_model
     from transcripts.whisper_models import model_for_language
 
-    clips = [c for c in load_manifest(eval_dir) if c["language"] in languages]
+    clips = [c for c in manifest if c["language"] in languages]
     for model in {model_for_language(language) for language in languages}:
         get_model(model)  # loading is paid once per worker, not per second of speech
     wer, cpu, speech = word_errors(clips, eval_dir)
@@ -152,10 +152,10 @@ def main() -> None:
     if parts - set(PARTS):
         sys.exit(f"unknown parts {sorted(parts - set(PARTS))}: choose from {','.join(PARTS)}")
     figures: dict = {}
-    if "clips" in parts:
-        figures.update(clip_figures(args.eval_dir, args.languages.split(",")))
-        figures["misattributed_words"] = misattributed_words(work)
     manifest = load_manifest(args.eval_dir)
+    if "clips" in parts:
+        figures.update(clip_figures(args.eval_dir, manifest, args.languages.split(",")))
+        figures["misattributed_words"] = misattributed_words(work)
     if "rooms" in parts:
         layouts = tuple(int(seed) for seed in args.room_layouts.split(","))
         figures.update(room_figures(score_rooms(work, args.eval_dir, manifest, [r for r in args.rooms.split(",") if r],
