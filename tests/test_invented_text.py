@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bench._room_scores import name_accuracy
-from transcripts.transcription import Piece, Utterance, Word, _in_speech, has_loop, invented
+from transcripts.transcription import Utterance, Word, has_loop, invented
+from transcripts.windows import Piece, in_speech
 from transcripts.vocabulary import echoes_prompt, respelled, vocabulary
 
 
@@ -40,9 +41,9 @@ def test_real_speech_is_not_invented() -> None:
 
 def test_words_in_the_quiet_around_a_turn_are_dropped() -> None:
     piece = Piece(at=0, source=16_000, length=16_000 * 8, speech=(16_000 * 3, 16_000 * 5))  # speech 2-4 s into the pack
-    assert _in_speech(Word(2.5, 2.8, "said", 0.9), piece)
-    assert not _in_speech(Word(6.5, 6.6, "invented", 0.9), piece)
-    assert not _in_speech(Word(0.5, 0.6, "invented", 0.9), piece)
+    assert in_speech(Word(2.5, 2.8, "said", 0.9), piece)
+    assert not in_speech(Word(6.5, 6.6, "invented", 0.9), piece)
+    assert not in_speech(Word(0.5, 0.6, "invented", 0.9), piece)
 
 
 def test_the_vocabulary_holds_each_name_once() -> None:

@@ -9,21 +9,17 @@ import numpy as np
 import pytest
 
 from roomcast.audio import ASR_RATE
-from transcripts.transcription import (
+from transcripts.transcription import HOLE_S, Utterance, Word, _holes, _words_after, _words_before
+from transcripts.windows import (
     CONTEXT_AFTER_S,
     CONTEXT_BEFORE_S,
-    HOLE_S,
+    GRID_S,
     JOIN_S,
     MAX_TURN_S,
     Piece,
-    Utterance,
-    Word,
-    _holes,
-    _pack_audio,
-    _unpack,
-    _words_after,
-    _words_before,
+    pack_audio,
     packs,
+    unpack,
 )
 
 
@@ -76,13 +72,30 @@ def test_windows_fit_whisper_and_keep_every_turn_whole_in_order() -> None:
             # the quiet after the last turn never takes a window past the 30 s the encoder reads
             assert last.at + last.length <= 30 * ASR_RATE or last.source + last.length == last.speech[1]
             for piece, following in zip(window, window[1:]):
-                assert following.at == piece.at + piece.length + s(JOIN_S)
+                assert s(JOIN_S) <= following.at - (piece.at + piece.length) < s(JOIN_S + GRID_S)
         for piece in pieces:
             assert piece.source <= piece.speech[0] and piece.speech[1] <= piece.source + piece.length
             assert piece.source >= max(0, piece.speech[0] - s(CONTEXT_BEFORE_S))
         for earlier, later in zip(pieces, pieces[1:]):
             assert earlier.source + earlier.length <= later.speech[0]  # no other turn's speech in it
             assert later.source >= earlier.speech[1]
+
+
+def test_turns_whose_edges_move_a_little_are_given_to_whisper_the_same_way() -> None:
+    # The same turns as a VAD finds them on a clean track and on one carrying others' bleed
+    # (edges 10-70 ms apart, none across a GRID_S step): the same audio at the same place in the window.
+    clean = [(s(1.23), s(3.41)), (s(5.61), s(6.98)), (s(10.12), s(12.3))]
+    bleed = [(s(1.19), s(3.47)), (s(5.66), s(6.95)), (s(10.05), s(12.33))]
+    placed = [[(p.at, p.source, p.length) for p in pack] for pack in packs(clean, size=s(20))]
+    assert placed == [[(p.at, p.source, p.length) for p in pack] for pack in packs(bleed, size=s(20))]
+    # and each piece's sound keeps its place in Whisper's frames: track and pack agree on the grid
+    assert {(at - source) % s(GRID_S) for pack in placed for at, source, _ in pack} == {0}
+    # the grid is the track's: an excerpt read from 0.3 s into it is laid out on the same one
+    track = [(a + s(3), b + s(3)) for a, b in clean]
+    whole = [[(p.at, p.source, p.length) for p in pack] for pack in packs(track, size=s(23))]
+    excerpt = [(a - s(0.3), b - s(0.3)) for a, b in track]
+    shifted = [[(p.at, p.source + s(0.3), p.length) for p in pack] for pack in packs(excerpt, s(22.7), origin=s(0.2))]
+    assert shifted == whole
 
 
 def test_the_quiet_before_a_long_turn_keeps_its_window_within_30_s() -> None:
@@ -93,7 +106,7 @@ def test_the_quiet_before_a_long_turn_keeps_its_window_within_30_s() -> None:
 def test_pack_audio_is_the_pieces_with_silence_between() -> None:
     track = np.arange(s(14), dtype=np.float32) + 1
     pack = packs([(s(1), s(3)), (s(10), s(12))], size=s(14))[0]
-    audio = _pack_audio(track, pack)
+    audio = pack_audio(track, pack)
     assert audio.size == pack[-1].at + pack[-1].length
     second = pack[1]
     assert np.array_equal(audio[second.at : second.at + second.length], track[second.source : second.source + second.length])
@@ -108,11 +121,11 @@ def utterance(*words: tuple[float, float, str], text: str | None = None) -> Utte
 def test_words_go_back_to_their_own_turn_and_a_segment_across_two_turns_is_split() -> None:
     pack = packs([(s(1), s(3)), (s(5), s(7))], size=s(9))[0]  # the second turn starts at 3.5 s in the pack
     across = utterance((1.2, 1.6, "rivers"), (3.6, 4.0, "and"), (4.1, 4.5, "mountains"), text="Rivers, and mountains.")
-    [first, second] = _unpack([across], pack, offset_s=100.0)
+    [first, second] = unpack([across], pack, offset_s=100.0)
     assert (first.start, first.end, first.text) == (101.2, 101.6, "rivers")
     assert [(w.start, w.word) for w in second.words] == [(105.1, "and"), (105.6, "mountains")]
     assert second.text == "and mountains"
-    [whole] = _unpack([utterance((3.6, 4.0, "and"), text="And.")], pack, offset_s=0.0)
+    [whole] = unpack([utterance((3.6, 4.0, "and"), text="And.")], pack, offset_s=0.0)
     assert whole.text == "And."  # one turn: Whisper's own text, punctuation and all
 
 
@@ -120,7 +133,7 @@ def test_words_in_the_quiet_around_a_turn_are_dropped_and_none_lands_before_its_
     pack = packs([(s(4), s(6))], size=s(12))[0]  # 3 s of quiet before, 3 s after
     assert seconds(pack) == [(0.0, 1.0, 8.0)]  # the turn is 3-5 s in the pack
     heard = utterance((0.5, 0.8, "invented"), (2.8, 3.3, "early"), (3.4, 4.0, "word"), (6.0, 6.3, "after"))
-    [kept] = _unpack([heard], pack, offset_s=0.0)
+    [kept] = unpack([heard], pack, offset_s=0.0)
     assert [w.word for w in kept.words] == ["early", "word"]
     assert kept.words[0].start == 4.0  # Whisper started it before the turn: it starts with the turn
 

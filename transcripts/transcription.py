@@ -4,7 +4,7 @@ A track is first cut into turns by voice activity (Silero VAD, as faster-whisper
 and turns, not the whole track, are transcribed: on a long track with scattered speech,
 Whisper's long-form decoding drops whole sentences, which short, complete turns avoid. Short
 turns are packed into one window (the encoder reads 30 s whatever it is given), and each
-word is placed back on its own turn. A window is given the quiet around its turns (up to 3 s,
+word is placed back on its own turn (transcripts.windows). A window is given the quiet around its turns (up to 3 s,
 never another turn's speech): a last word cut right at its VAD edge was misheard ("Lord Byron"
 as "a board buyer"), and a short recording is heard whole.
 Invented text is never kept. Whisper invents in three ways, each seen on real rooms: a loop
@@ -14,14 +14,14 @@ quiet given around a turn (195 words stacked on one timestamp), and a segment ov
 is decoded again once, deterministically, with repetition penalised (beam search with
 ``no_repeat_ngram_size``; faster-whisper's temperature fallback samples from CTranslate2's
 thread-local generator, which is seeded once per thread, so one recording would not give one
-transcript); what still loops is dropped, and so are words outside the turn's detected speech. One model per language family is loaded per worker process and shared by its threads.
+transcript); what still loops is dropped, and so are words outside the turn's detected speech.
+One model per language family is loaded per worker process and shared by its threads.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 from faster_whisper import WhisperModel
@@ -32,16 +32,9 @@ from roomcast.settings import get_settings
 from transcripts.utterances import Utterance, Word
 from transcripts.vocabulary import echoes_prompt, near_miss, plain, respelled_all, vocabulary_phrases
 from transcripts.whisper_models import is_english_only, model_for_language, model_path, whisper_language
+from transcripts.windows import MAX_TURN_S, grid_origin, pack_audio, packs, rounded_s, unpack
 
-MAX_TURN_S = 28.0  # under Whisper's 30 s window, so a turn is decoded in one piece
 TURN_GAP_S = 1.0  # speech closer than this belongs to the same turn
-# The quiet around a turn that its window includes, up to the speaker's previous and next speech:
-# a short recording is then heard whole, as the bare model hears it (on the FLEURS clips: the
-# same words as the model given each whole clip; with 0.5 s before and 1 s after, French lost a
-# word and English two). Whisper's word alignment starts the first word where the window
-# starts, so no word is placed before its turn's own (VAD) start.
-CONTEXT_BEFORE_S, CONTEXT_AFTER_S = 3.0, 3.0
-JOIN_S = 0.5  # quiet between two turns packed into one window
 # VAD pads speech by 0.4 s: more than this between the last word heard and the turn's end is speech missed.
 TAIL_MISSED_S, TAIL_RETRIES = 1.2, 2
 HOLE_S = 1.5  # no word for this long inside a turn (pauses of a second split turns): speech skipped
@@ -51,7 +44,6 @@ MAX_COMPRESSION_RATIO = 2.4  # Whisper's own threshold for repetitive output
 MAX_WORDS_PER_S, RATE_MIN_WORDS = 8.0, 8  # people say 2-4 words a second, 6 when hurried
 LOOP_REPEATS, LOOP_MAX_N = 4, 8  # an n-gram (n <= 8) said 4 times in a row is a loop
 STACKED_WORDS = 4  # this many words on one timestamp were never aligned to speech
-SPEECH_TOLERANCE_S = 0.3  # a word's middle may lie this far outside its turn's VAD speech
 RETRY_OPTIONS = {"repetition_penalty": 1.3, "no_repeat_ngram_size": 3}
 
 _model_lock = threading.Lock()
@@ -85,57 +77,6 @@ def turns(samples: np.ndarray) -> list[tuple[int, int]]:
     return [(s, min(s + limit, e)) for start, e in merged for s in range(start, e, limit)]
 
 
-@dataclass(frozen=True)
-class Piece:
-    """One turn inside a pack: where it sits in the pack's audio and in the track's."""
-
-    at: int  # first sample in the pack
-    source: int  # the same sample in the track excerpt
-    length: int
-    speech: tuple[int, int]  # the turn itself (VAD), in the track excerpt
-
-
-def packs(spans: list[tuple[int, int]], size: int, floor: int = 0) -> list[list[Piece]]:
-    """Consecutive turns packed into windows of at most MAX_TURN_S of audio.
-
-    Whisper's encoder always reads 30 s, so short turns transcribed one by one each paid for a
-    whole window; packed, with JOIN_S of quiet between them, they share one. The first turn of
-    a pack gets some quiet before it and the last some after, where there is some: never
-    before ``floor`` or from ``size`` on, where other speech of the track is.
-    """
-    limit, join = int(MAX_TURN_S * ASR_RATE), int(JOIN_S * ASR_RATE)
-    groups: list[list[tuple[int, int]]] = []
-    for span in spans:
-        if groups and sum(e - s + join for s, e in groups[-1]) + span[1] - span[0] <= limit:
-            groups[-1].append(span)
-        else:
-            groups.append([span])
-    result = []
-    for number, group in enumerate(groups):
-        before = groups[number - 1][-1][1] if number else floor
-        ceiling = groups[number + 1][0][0] if number + 1 < len(groups) else size
-        # Context only: a bound inside a turn (a misplaced last word) never cuts the turn itself,
-        # and the quiet before it never pushes the turn's end past the 30 s Whisper reads.
-        speech = sum(e - s + join for s, e in group) - join
-        room_before = min(int(CONTEXT_BEFORE_S * ASR_RATE), max(0, 30 * ASR_RATE - speech))
-        start = min(group[0][0], max(before, group[0][0] - room_before))
-        used = sum(e - s + join for s, e in group) - join + group[0][0] - start
-        end = max(group[-1][1], min(ceiling, group[-1][1] + int(CONTEXT_AFTER_S * ASR_RATE),
-                                    group[-1][1] + 30 * ASR_RATE - used))
-        pieces, at = [], 0
-        for index, span in enumerate(group):
-            first = start if index == 0 else span[0]
-            last = end if index == len(group) - 1 else span[1]
-            pieces.append(Piece(at, first, last - first, span))
-            at += last - first + join
-        result.append(pieces)
-    return result
-
-
-def _sec(value: float) -> float:
-    return round(float(value), 3)
-
-
 def transcribe_turns(
     samples: np.ndarray, spans: list[tuple[int, int]], offset_s: float, language: str | None,
     quiet_from: int = 0, quiet_until: int | None = None, hotwords: str | None = None, fill_holes: bool = True,
@@ -150,13 +91,13 @@ def transcribe_turns(
     name = model_for_language(language)
     code = "en" if is_english_only(name) else whisper_language(language)
     utterances: list[Utterance] = []
-    for pieces in packs(spans, samples.size if quiet_until is None else quiet_until, quiet_from):
-        audio = _pack_audio(samples, pieces)
+    for pieces in packs(spans, samples.size if quiet_until is None else quiet_until, quiet_from, grid_origin(offset_s)):
+        audio = pack_audio(samples, pieces)
         speech_end = (pieces[-1].at + pieces[-1].speech[1] - pieces[-1].source) / ASR_RATE
         first, after = 0, -1.0  # a retry keeps only words starting after ``after`` (pack seconds)
         for _attempt in range(1 + TAIL_RETRIES):
             heard = _words_after(_transcribe(get_model(name), audio[first:], first / ASR_RATE, code, hotwords), after)
-            utterances += _unpack(heard, pieces, offset_s)
+            utterances += unpack(heard, pieces, offset_s)
             last_word = next((u.words[-1] for u in reversed(heard) if u.words), None)
             # Whisper sometimes ends a window early: its last timestamp, and its last word, stretch
             # over speech it never wrote. Speech well after the last word heard is decoded again.
@@ -197,47 +138,6 @@ def _words_before(utterance: Utterance, until: float) -> Utterance:
     words = [w for w in utterance.words if w.start < until]
     text = utterance.text if len(words) == len(utterance.words) else " ".join(w.word for w in words)
     return replace(utterance, text=text, words=words, end=words[-1].end if words else utterance.end)
-
-
-def _pack_audio(samples: np.ndarray, pieces: list[Piece]) -> np.ndarray:
-    audio = np.zeros(pieces[-1].at + pieces[-1].length, np.float32)
-    for piece in pieces:
-        audio[piece.at : piece.at + piece.length] = samples[piece.source : piece.source + piece.length]
-    return audio
-
-
-def _unpack(utterances: list[Utterance], pieces: list[Piece], offset_s: float) -> list[Utterance]:
-    """Pack times back to track times; a segment that spans two turns becomes one utterance each."""
-    unpacked = []
-    for utterance in utterances:
-        by_piece: dict[int, list[Word]] = {}
-        for word in utterance.words:
-            number = max((i for i, p in enumerate(pieces) if p.at <= word.start * ASR_RATE + 1), default=0)
-            if _in_speech(word, pieces[number]):
-                by_piece.setdefault(number, []).append(_to_track(word, pieces[number], offset_s))
-        for words in by_piece.values():
-            text = utterance.text if len(by_piece) == 1 else " ".join(w.word for w in words)
-            unpacked.append(replace(utterance, start=words[0].start, end=words[-1].end, text=text, words=words))
-    return unpacked
-
-
-def _in_speech(word: Word, piece: Piece) -> bool:
-    """Whether the word's middle lies in its turn's speech: words in the quiet around it were invented."""
-    middle = piece.source + ((word.start + word.end) / 2) * ASR_RATE - piece.at
-    tolerance = SPEECH_TOLERANCE_S * ASR_RATE
-    return piece.speech[0] - tolerance <= middle <= piece.speech[1] + tolerance
-
-
-def _to_track(word: Word, piece: Piece, offset_s: float) -> Word:
-    """A word in the pack, placed on the track: never before its turn's (VAD) start, nor past its piece."""
-    floor, ceiling = piece.speech[0], piece.source + piece.length
-
-    def place(seconds: float) -> float:
-        sample = min(max(piece.source + seconds * ASR_RATE - piece.at, floor), ceiling)
-        return _sec(offset_s + sample / ASR_RATE)
-
-    start = place(word.start)
-    return Word(start, max(start, place(word.end)), word.word, word.probability)
 
 
 def _words_after(utterances: list[Utterance], after: float) -> list[Utterance]:
@@ -301,10 +201,11 @@ def _decode(model: WhisperModel, audio: np.ndarray, offset: float, code: str | N
         text = segment.text.strip()
         if not text or (segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOW_LOGPROB):
             continue
-        words = [Word(_sec(w.start + offset), _sec(w.end + offset), w.word.strip(), round(float(w.probability), 3))
-                 for w in segment.words or []]
+        words = [Word(rounded_s(w.start + offset), rounded_s(w.end + offset), w.word.strip(),
+                      round(float(w.probability), 3)) for w in segment.words or []]
         # A segment's own times include the quiet given around the turn; its words' do not.
-        start, end = (words[0].start, words[-1].end) if words else (_sec(segment.start + offset), _sec(segment.end + offset))
+        start, end = ((words[0].start, words[-1].end) if words
+                      else (rounded_s(segment.start + offset), rounded_s(segment.end + offset)))
         utterance = Utterance(start, end, text, words, float(segment.avg_logprob), float(segment.no_speech_prob),
                               info.language)
         utterances.append((utterance, invented(utterance, segment.compression_ratio)))
