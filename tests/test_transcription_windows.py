@@ -98,6 +98,13 @@ def test_turns_whose_edges_move_a_little_are_given_to_whisper_the_same_way() -> 
     assert shifted == whole
 
 
+def test_a_recording_is_heard_to_its_end_not_to_the_grid() -> None:
+    [pack] = packs([(s(0.69), s(8.21))], size=s(8.4))  # a clip: all of its quiet after the speech
+    assert seconds(pack) == [(0.0, 0.0, 8.4)]
+    [pack] = packs([(s(0.69), s(8.21))], size=s(20))  # a track going on: 3 s of quiet, to the grid
+    assert seconds(pack) == [(0.0, 0.0, 11.0)]
+
+
 def test_the_quiet_before_a_long_turn_keeps_its_window_within_30_s() -> None:
     [pack] = packs([(s(10), s(10 + MAX_TURN_S))], size=s(60))
     assert pack[-1].at + pack[-1].length <= 30 * ASR_RATE

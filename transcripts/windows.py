@@ -71,9 +71,11 @@ def packs(spans: list[tuple[int, int]], size: int, floor: int = 0, origin: int =
         start = min(group[0][0], grid.up(max(before, group[0][0] - room_before)))
         laid = grid.laid_out(group, start)
         used = laid[-1][0] + group[-1][1] - laid[-1][1]
-        end = max(group[-1][1], min(ceiling, group[-1][1] + int(CONTEXT_AFTER_S * ASR_RATE),
-                                    group[-1][1] + 30 * ASR_RATE - used))
-        end = max(group[-1][1], grid.down(end))
+        # The quiet after: to the grid, unless it runs out first (a recording's end is heard whole:
+        # cut to the grid, two French clips lost words that the bare model, given all of it, kept).
+        room_after = min(int(CONTEXT_AFTER_S * ASR_RATE), 30 * ASR_RATE - used)
+        end = ceiling if ceiling <= group[-1][1] + room_after else grid.down(group[-1][1] + room_after)
+        end = max(group[-1][1], end)
         ends = [edge for _, _, edge in laid[:-1]] + [end]
         result.append([Piece(at, first, last - first, span) for (at, first, _), last, span in zip(laid, ends, group)])
     return result
