@@ -64,7 +64,8 @@ def packs(spans: list[tuple[int, int]], size: int, floor: int = 0, origin: int =
         before = groups[number - 1][-1][1] if number else floor
         ceiling = groups[number + 1][0][0] if number + 1 < len(groups) else size
         # Context only: a bound inside a turn (a misplaced last word) never cuts the turn itself,
-        # and the quiet before it never pushes the turn's end past the 30 s Whisper reads.
+        # and the quiet before it never pushes the turn's end past the 30 s Whisper reads (a grid
+        # step is kept spare; the pieces after the first keep their places whatever the start).
         bare = grid.laid_out(group, group[0][0])
         speech = bare[-1][0] + group[-1][1] - bare[-1][1]
         room_before = min(int(CONTEXT_BEFORE_S * ASR_RATE), max(0, 30 * ASR_RATE - speech - _GRID))
