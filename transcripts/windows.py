@@ -24,6 +24,8 @@ MAX_TURN_S = 28.0  # under Whisper's 30 s window, so a turn is decoded in one pi
 CONTEXT_BEFORE_S, CONTEXT_AFTER_S = 3.0, 3.0
 JOIN_S = 0.5  # quiet between two turns packed into one window
 SPEECH_TOLERANCE_S = 0.3  # a word's middle may lie this far outside its turn's VAD speech
+GRID_S = 0.5  # a whole number of Whisper's 10 ms frames (and of its encoder's 20 ms ones)
+_GRID = int(GRID_S * ASR_RATE)
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,11 @@ def packs(spans: list[tuple[int, int]], size: int, floor: int = 0, origin: int =
         # Context only: a bound inside a turn (a misplaced last word) never cuts the turn itself,
         # and the quiet before it never pushes the turn's end past the 30 s Whisper reads (a grid
         # step is kept spare; the pieces after the first keep their places whatever the start).
-        bare = grid.laid_out(group, group[0][0])
-        speech = bare[-1][0] + group[-1][1] - bare[-1][1]
+        speech = _reach(grid.laid_out(group, group[0][0]), group)
         room_before = min(int(CONTEXT_BEFORE_S * ASR_RATE), max(0, 30 * ASR_RATE - speech - _GRID))
         start = min(group[0][0], grid.up(max(before, group[0][0] - room_before)))
         laid = grid.laid_out(group, start)
-        used = laid[-1][0] + group[-1][1] - laid[-1][1]
+        used = _reach(laid, group)
         # The quiet after: to the grid, unless it runs out first (a recording's end is heard whole:
         # cut to the grid, two French clips lost words that the bare model, given all of it, kept).
         room_after = min(int(CONTEXT_AFTER_S * ASR_RATE), 30 * ASR_RATE - used)
@@ -82,8 +83,10 @@ def packs(spans: list[tuple[int, int]], size: int, floor: int = 0, origin: int =
     return result
 
 
-GRID_S = 0.5  # a whole number of Whisper's 10 ms frames (and of its encoder's 20 ms ones)
-_GRID = int(GRID_S * ASR_RATE)
+def _reach(laid: list[tuple[int, int, int]], group: list[tuple[int, int]]) -> int:
+    """Samples from a laid-out pack's start to the end of its last turn's speech."""
+    at, first, _ = laid[-1]
+    return at + group[-1][1] - first
 
 
 def grid_origin(offset_s: float) -> int:
