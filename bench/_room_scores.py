@@ -79,7 +79,7 @@ def score(data_dir: Path, room: Room, episode_id: int, layout: int = 5) -> RoomS
     guesses = [normalise(" ".join(hypotheses.get(s, []))) or "-" for s in speakers]
     counted = jiwer.process_words(references, guesses)
     errors = counted.substitutions + counted.deletions + counted.insertions
-    words = sum(len(r.split()) for r in references)
+    words = counted.hits + counted.substitutions + counted.deletions  # the reference words, as jiwer counted them
     return RoomScore(room.name, misattributed, invented, round(counted.wer, 4), layout, errors, words)
 
 
