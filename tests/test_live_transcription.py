@@ -142,10 +142,13 @@ def test_the_room_page_captions_a_speaker_while_they_are_still_speaking(server: 
             expect(listener.locator("#captions li.provisional strong").first).to_have_text("Hana: ")
             expect(listener.locator("#captions-panel")).to_be_in_viewport()  # docked above the controls
             listener.screenshot(path=str(Path(server.roomcast.data_dir).parent / "captions.png"))
-            written = listener.locator("#captions li:not(.provisional)")  # the monologue's end, written
-            expect(written.last).to_contain_text("river", timeout=90_000)
-            expect(written.last.locator("strong")).to_have_text("Hana: ")
+            # The monologue's last sentence written (the panel keeps the newest lines) once the turn is
+            # over. Not its very last word: tiny.en on espeak decodes a word differently with the round
+            # a turn lands in (CI, under load, wrote "over the river" as "over there. Read that.").
+            written = listener.locator("#captions li:not(.provisional)")
+            expect(written).to_contain_text(["bridge"], timeout=90_000)
             expect(listener.locator("#captions li.provisional")).to_have_count(0)
+            expect(written.last.locator("strong")).to_have_text("Hana: ")
             host.send("end_room")
             browser.close()
     finally:
