@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from aiortc.rtp import RtpPacket
 
 ESPEAK_RATE = 22_050
 GAP_S = 0.8
@@ -436,3 +437,28 @@ def spoken_opus(directory: Path, name: str, text: str, voice: str | None = None,
 def opus_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return spoken_opus(tmp_path_factory.mktemp("opus"), "speech", "Hello everyone, welcome to the room. "
                        "Today we talk about rivers, mountains and the quick brown fox.")
+
+
+def rtp_packet(ssrc: int, sequence: int, timestamp: int) -> RtpPacket:
+    return RtpPacket(payload_type=111, sequence_number=sequence & 0xFFFF, timestamp=timestamp & 0xFFFFFFFF,
+                     ssrc=ssrc, payload=bytes([0xFC, sequence & 0xFF]))
+
+
+@pytest.fixture
+def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A RoomArchive on a fresh data directory, with a live room 1 to write into."""
+    from roomcast.settings import get_settings
+
+    monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ROOMCAST_LIVE_TRANSCRIPTION", "false")
+    get_settings.cache_clear()
+    from capture.archive import RoomArchive
+    from live.rooms import open_room
+    from roomcast.db import migrate, session_scope
+    from roomcast.models import Show
+
+    migrate()
+    with session_scope() as session:
+        room_id = open_room(session, Show(slug="captured", title="Captured"), "Captured").id
+    yield RoomArchive(), room_id
+    get_settings.cache_clear()

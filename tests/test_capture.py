@@ -140,9 +140,10 @@ def test_a_live_room_is_archived_and_published(recording_server: LiveServer, opu
         chapters_key = db.execute("SELECT chapters_key FROM episodes WHERE room_id=?", (room_id,)).fetchone()[0]
     media = live.roomcast.data_dir / "media"
     # The speaker's whole speech, packet loss kept as gaps: within 50 ms of what was sent, in however
-    # many segments. A bot starved of CPU sends late, its sender reports (aiortc's: the last packet's
-    # send time) then say its clock drifted, and the archive starts a new one: with two test workers
-    # running, hank's first segment once held 5.42 s of the 6.12 s sent.
+    # many segments. A bot starved of CPU for seconds sends late, its sender reports (aiortc's: the
+    # last packet's send time) then say its clock drifted, and the archive starts a new one: with
+    # two test workers running, hank's first segment once held 5.42 s of the 6.12 s sent (since,
+    # one late report is not enough: see tests/test_sender_clock.py).
     for identity in sent:
         segments = [(key, duration) for who, key, duration, _ in tracks if who == identity]
         assert abs(sum(decoded_seconds(media / key) for key, _ in segments) - sent[identity]) <= 0.05, segments

@@ -16,12 +16,11 @@ from pathlib import Path
 import av
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
-from aiortc.rtp import RtpPacket
 
 from contrib.bot import Bot, OpusFile, person_in
 from live.ice import install_loopback_candidates
 from live.peers import STREAM_SWITCH_S, OneStream
-from tests.conftest import LiveServer, joined, live_server, spoken_opus, wait_until
+from tests.conftest import LiveServer, joined, live_server, rtp_packet, spoken_opus, wait_until
 
 pytestmark = pytest.mark.timeout(400)
 SAID = ("The river rises every spring and floods the lower fields.",
@@ -102,40 +101,15 @@ def _published(live: LiveServer, room_id: int) -> int:
     return row[0]
 
 
-def _packet(ssrc: int, sequence: int, timestamp: int) -> RtpPacket:
-    return RtpPacket(payload_type=111, sequence_number=sequence & 0xFFFF, timestamp=timestamp & 0xFFFFFFFF,
-                     ssrc=ssrc, payload=bytes([0xFC, sequence & 0xFF]))
-
-
 def test_a_second_stream_is_dropped_while_the_first_flows_and_follows_once_it_stops() -> None:
     taken: list[int] = []
     stream = OneStream(lambda packet, arrival: taken.append(packet.ssrc))
     for n in range(30):  # two streams interleaved, packet by packet
-        stream(_packet(1 + n % 2, n, n * 960), 0)
+        stream(rtp_packet(1 + n % 2, n, n * 960), 0)
     assert taken == [1] * 15
     time.sleep(STREAM_SWITCH_S + 0.05)  # the first stopped (renegotiated, reconnected): the new one is heard
-    stream(_packet(2, 99, 0), 0)
+    stream(rtp_packet(2, 99, 0), 0)
     assert taken[-1] == 2
-
-
-@pytest.fixture
-def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """A RoomArchive on a fresh data directory, with a live room 1 to write into."""
-    from roomcast.settings import get_settings
-
-    monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ROOMCAST_LIVE_TRANSCRIPTION", "false")
-    get_settings.cache_clear()
-    from capture.archive import RoomArchive
-    from live.rooms import open_room
-    from roomcast.db import migrate, session_scope
-    from roomcast.models import Show
-
-    migrate()
-    with session_scope() as session:
-        room_id = open_room(session, Show(slug="churn", title="Churn"), "Churn").id
-    yield RoomArchive(), room_id
-    get_settings.cache_clear()
 
 
 def test_packets_that_would_cut_a_segment_each_are_dropped_and_the_room_is_kept(archive) -> None:  # type: ignore[no-untyped-def]
@@ -147,9 +121,9 @@ def test_packets_that_would_cut_a_segment_each_are_dropped_and_the_room_is_kept(
     for n in range(400):  # 8 s: three interleaved streams, then timestamps leaping a second a packet
         at_s = n * 0.02
         if n < 200:
-            sink.write(room_id, "ann", _packet(1 + n % 3, n // 3 if n % 3 else n, n * 960), at_s)
+            sink.write(room_id, "ann", rtp_packet(1 + n % 3, n // 3 if n % 3 else n, n * 960), at_s)
         else:
-            sink.write(room_id, "ann", _packet(1, n, n * 960 + (n - 200) * 48_000), at_s)
+            sink.write(room_id, "ann", rtp_packet(1, n, n * 960 + (n - 200) * 48_000), at_s)
     sink.room_ended(room_id)
     records.submit(lambda: None).result(30)  # the segments' rows are written
     with session_scope() as session:
