@@ -143,7 +143,7 @@ def test_a_live_room_is_archived_and_published(recording_server: LiveServer, opu
     # many segments. A bot starved of CPU for seconds sends late, its sender reports (aiortc's: the
     # last packet's send time) then say its clock drifted, and the archive starts a new one: with
     # two test workers running, hank's first segment once held 5.42 s of the 6.12 s sent (since,
-    # one late report is not enough: see tests/test_sender_clock.py).
+    # one late report is not enough: see tests/test_archive_segments.py).
     for identity in sent:
         segments = [(key, duration) for who, key, duration, _ in tracks if who == identity]
         assert abs(sum(decoded_seconds(media / key) for key, _ in segments) - sent[identity]) <= 0.05, segments
