@@ -17,7 +17,8 @@ import sys
 import uvicorn
 from aiortc.rtp import RtpPacket
 
-from capture.archive import RoomArchive, Stint
+from capture.archive import RoomArchive
+from capture.stint import Stint
 from live.registry import live_rooms
 from roomcast.app import create_app
 from roomcast.db import migrate

@@ -1,23 +1,12 @@
 """Every speaker's track archived as it arrives: the SFU's packet sink.
 
-Each stint of a speaker (on stage and unmuted, until they mute, leave the stage or go) is a
-run of Ogg/Opus segments under ``rooms/{room}/archive/``. A segment starts where its first
-packet arrived on the room's clock; inside it, packets sit at their RTP timestamps, so lost
-packets stay gaps of the right length (concealed frames) instead of collapsing. A gap over a
-second, or five minutes of audio, starts a new segment, in a pause of the speaker's where
-their packets carry levels (up to ten seconds later). So does a speaker's sample clock
-drifting 10 ms from real time, as their RTCP sender reports tell: a sound card a hundred
-parts per million off would otherwise move the end of a five-minute segment by 30 ms. A
-report sent late reads as drift (aiortc's pairs its last packet's RTP time with the moment
-that packet went out): the least late of the last three is believed, so a sender's passing
-hiccup does not cut its speech into segments, each transcribed without the other.
-A speaker's segments start at least a second apart: packets that would start one sooner (two
-streams interleaved, timestamps leaping about) are dropped, so a misbehaving client cannot
-cut its track into a segment per packet (once 1,200 in 8 s, which lost the room's episode).
-Each segment is a ``Track`` row from the moment it opens, so the room's end, or a crash,
-finds all of them. Packets are noted as they come and muxed together every 200 ms: PyAV
-called for each packet in turn, its code cold every time, cost several times more than the
-same work done in one pass.
+Each stint of a speaker is a run of Ogg/Opus segments under ``rooms/{room}/archive/``, cut
+where capture.stint says. A segment starts where its first packet arrived on the room's clock;
+inside it, packets sit at their RTP timestamps, so lost packets stay gaps of the right length
+(concealed frames) instead of collapsing. Each segment is a ``Track`` row from the moment it
+opens, so the room's end, or a crash, finds all of them. Packets are noted as they come and
+muxed together every 200 ms: PyAV called for each packet in turn, its code cold every time,
+cost several times more than the same work done in one pass.
 
 When the room ends the segments are closed and the room goes to the pipeline, once.
 """
@@ -27,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiortc.rtp import RtpPacket
 from sqlalchemy import select
 
 from capture.ogg_opus import RATE, OggOpusWriter
+from capture.stint import DRIFT_LIMIT_S, MAX_FILLED_GAP, MIN_SEGMENT_S, SEGMENT_S, Segment, Stint
 from roomcast.bookkeeping import PipelineRun
 from roomcast.db import session_scope
 from roomcast.models import Participant, Room, RoomStatus, Track
@@ -43,95 +32,10 @@ from roomcast.storage import get_media_store
 from roomcast.text import slugify
 
 log = logging.getLogger(__name__)
-SEGMENT_S = 300.0
-MAX_FILLED_GAP = RATE  # a second of loss is concealed; a longer silence starts a new segment
-DRIFT_LIMIT_S = 0.010  # a sample clock this far off real time, since the segment began: a new one
-# Sender reports weighed together. Judged one by one, a report from a bot starved of CPU (two
-# busy loops beside the captions test) cut its monologue into 3 segments in 1 run of 3, each
-# transcribed alone: "he lit the lamp | and watched the ships pass by the rocks. In winter" came
-# out as "he lit the ramp. | and watch the ship's last time at August, it..." (so did CI's, once).
-# Weighed by three: 1 segment in 3 runs of 3; a clock 0.4 % slow still starts new ones.
-REPORTS_WEIGHED = 3
-# A segment due to end (five minutes, a drifting clock) ends where the speaker pauses: each segment
-# is transcribed on its own, and a cut mid-phrase costs about a word (the 11 English eval clips,
-# each cut once in the middle of its speech: 25 word errors of 233, against 15 whole). Half a
-# second of packets under -50 dBov (RFC 6464 levels) is a pause; ten seconds without one, a cut.
-PAUSE_LEVEL, PAUSE_PACKETS, CUT_WAIT_S = 50, 25, 10.0
-MIN_SEGMENT_S = 1.0  # a speaker's segments start at least this far apart on the room's clock
 BATCH_S = 0.2  # packets wait this long to be muxed together; with 200 ms pages, on disk within 0.4 s
 # One thread, so the database work is done in the order it was asked for: a segment's row is
 # written before anything that updates it, and the event loop never waits for the database.
 records = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-records")
-
-
-@dataclass
-class Segment:
-    track_id: Future[int]  # the Track row, being written in the records thread
-    key: str
-    writer: OggOpusWriter
-    first_timestamp: int  # extended RTP timestamp of the segment's first sample
-    start_s: float  # on the room's clock: the earliest any packet's arrival puts the first sample
-    drift_at_start_s: float = 0.0  # the speaker's clock drift (see Stint) when the segment began
-
-    def add(self, payload: bytes, pts: int, at_s: float, drift_s: float) -> None:
-        self.writer.write(payload, pts)
-        # The packet that waited least in the network gives the truest start (jitter only delays);
-        # its media time is taken back to real time by what the sender's clock drifted since.
-        start_s = at_s - pts / RATE + (drift_s - self.drift_at_start_s)
-        if start_s < self.start_s:
-            self.start_s = start_s
-
-
-@dataclass
-class Stint:
-    """One speaker's archive state: the RTP timestamp unwrapper and the open segment."""
-
-    identity: str
-    ssrc: int | None = None
-    last_timestamp: int | None = None  # extended (unwrapped) RTP timestamp
-    segment: Segment | None = None
-    count: int = 0  # segments so far, for file names
-    # When (sender's real time) the stream's media time was zero, by its latest reports: lateness
-    # only adds to it. The origin is the least of the first REPORTS_WEIGHED.
-    report_offsets: list[float] = field(default_factory=list)
-    clock_origin: float | None = None
-    drift_s: float = 0.0  # how far the sample clock has run ahead of the sender's real time since
-    opened_at_s: float | None = None  # when the last segment opened, on the room's clock
-    quiet_packets: int = 0  # packets in a row under PAUSE_LEVEL (or without a level) up to now
-    cut_due_at_s: float | None = None  # when the open segment was first due to end
-
-    def heard(self, packet: RtpPacket) -> None:
-        level = packet.extensions.audio_level
-        self.quiet_packets = self.quiet_packets + 1 if level is None or level[1] >= PAUSE_LEVEL else 0
-
-    def ready_to_cut(self, at_s: float) -> bool:
-        """The open segment is due to end: now, if the speaker is pausing or has not for CUT_WAIT_S."""
-        if self.cut_due_at_s is None:
-            self.cut_due_at_s = at_s
-        return self.quiet_packets >= PAUSE_PACKETS or at_s - self.cut_due_at_s >= CUT_WAIT_S
-
-    def new_stream(self, ssrc: int) -> None:
-        self.ssrc, self.last_timestamp, self.clock_origin, self.drift_s = ssrc, None, None, 0.0
-        self.report_offsets = []
-
-    def report(self, ntp_s: float, rtp_timestamp: int) -> None:
-        """A sender report: the drift is judged once REPORTS_WEIGHED have come, from the least late."""
-        offset = ntp_s - self.extend(rtp_timestamp) / RATE
-        self.report_offsets = (self.report_offsets + [offset])[-REPORTS_WEIGHED:]
-        if len(self.report_offsets) < REPORTS_WEIGHED:
-            return
-        least_late = min(self.report_offsets)
-        if self.clock_origin is None:
-            self.clock_origin = least_late
-        self.drift_s = self.clock_origin - least_late
-
-    def extend(self, timestamp: int) -> int:
-        if self.last_timestamp is None:
-            return timestamp
-        delta = (timestamp - self.last_timestamp) & 0xFFFFFFFF
-        if delta >= 1 << 31:
-            delta -= 1 << 32  # an older (reordered) packet
-        return self.last_timestamp + delta
 
 
 class RoomArchive:
@@ -179,6 +83,7 @@ class RoomArchive:
             self._close(stint)
             stint.new_stream(packet.ssrc)
         timestamp = stint.extend(packet.timestamp)
+        stint.heard(packet, timestamp)
         segment = stint.segment
         if segment is not None:
             pts = timestamp - segment.first_timestamp
@@ -187,10 +92,9 @@ class RoomArchive:
             gap = pts - segment.writer.samples > MAX_FILLED_GAP
             if gap and churning:
                 return  # timestamps leaping about: not a reason for a segment a packet
-            stint.heard(packet)
             due = pts > SEGMENT_S * RATE or (abs(stint.drift_s - segment.drift_at_start_s) > DRIFT_LIMIT_S
                                              and not churning)
-            if gap or (due and stint.ready_to_cut(at_s)):
+            if gap or stint.ready_to_cut(due, timestamp, at_s):
                 self._close(stint)
                 segment = None
         if segment is None:

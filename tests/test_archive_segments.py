@@ -42,7 +42,7 @@ def speak(archive, seconds: float, pace: float = 1.0, late_s: Callable[[int], fl
 def test_a_busy_senders_late_reports_do_not_cut_its_track(archive) -> None:  # type: ignore[no-untyped-def]
     """One report in three went out 15-45 ms late, as a bot's did on a machine with the suite's two
     workers busy: each once cut the track twice (its speech then transcribed in pieces)."""
-    segments = speak(archive, 60, pace=1.0, late_s=lambda n: 0.015 * (1 + n % 3) if n % 3 == 1 else 0.0)
+    segments = speak(archive, 60, pace=1.0, late_s=lambda n: 0.015 * (1 + n // 3 % 3) if n % 3 == 1 else 0.0)
     assert len(segments) == 1, segments
     assert abs(segments[0][1] - 60) < 0.05
 
@@ -78,3 +78,10 @@ def test_a_five_minute_segment_ends_in_the_speakers_next_pause(archive) -> None:
 def test_a_speaker_who_never_pauses_is_cut_ten_seconds_late(archive) -> None:  # type: ignore[no-untyped-def]
     segments = speak(archive, 320, level=speech(pause_at_s=None))
     assert [round(length, 1) for _, length in segments[:1]] == [310.0], segments
+
+
+def test_a_cut_that_stops_being_due_waits_afresh(archive) -> None:  # type: ignore[no-untyped-def]
+    """Three reports in a row 15 ms late (a sender busy for three seconds) make a cut due; the
+    next ones, on time, take it back; at five minutes the cut still waits for a pause."""
+    segments = speak(archive, 310, late_s=lambda n: 0.015 if 10 <= n <= 12 else 0.0, level=speech(pause_at_s=303.0))
+    assert len(segments) == 2 and 303.4 <= segments[0][1] <= 303.6, segments
