@@ -224,11 +224,13 @@ def settle_track(track_id: Future[int], path: str, start_s: float) -> None:
 
 
 def hand_to_pipeline(room_id: int) -> None:
-    """Exactly once per room: a room that already has a run is left alone."""
+    """Exactly once per room: a room that already has a run is left alone. Two nodes may hand the
+    same room over at once (one took it over from the other, frozen, which then resumed): the room's
+    row is locked while one looks for a run and adds it (PostgreSQL; SQLite's one writer needs none)."""
     from roomcast.pipeline import dispatch, prepare_run
 
     with session_scope() as session:
-        room = session.get(Room, room_id)
+        room = session.get(Room, room_id, with_for_update=True)
         if room.status not in (RoomStatus.ended, RoomStatus.interrupted):
             return
         if session.scalars(select(PipelineRun).where(PipelineRun.room_id == room_id)).first() is not None:
