@@ -1,6 +1,6 @@
 """A room goes to the pipeline once (capture.archive.hand_to_pipeline), even when two nodes hand
 it over at the same moment: in scale-out mode, the node that took a frozen node's room over and
-the frozen node, resumed, both did (CI, under load: two runs, two episodes' worth of work)."""
+the frozen node, resumed, both did (a suite run under load: two runs)."""
 
 from __future__ import annotations
 
