@@ -27,10 +27,10 @@ SEGMENT_S = 300.0
 MAX_FILLED_GAP = RATE  # a second of loss is concealed; a longer silence starts a new segment
 DRIFT_LIMIT_S = 0.010  # a sample clock this far off real time, since the segment began: a new one
 # Sender reports weighed together. Judged one by one, a report from a bot starved of CPU (two
-# busy loops beside the captions test) cut its monologue into 3 segments in 1 run of 3, each
+# busy loops beside the captions test) cut its monologue into 3 segments in 1 run of 6, each
 # transcribed alone: "he lit the lamp | and watched the ships pass by the rocks. In winter" came
 # out as "he lit the ramp. | and watch the ship's last time at August, it..." (so did CI's, once).
-# Weighed by three: 1 segment in 3 runs of 3; a clock 0.4 % slow still starts new ones.
+# Weighed by three: 1 segment in 6 runs of 6; a clock 0.4 % slow still starts new ones.
 REPORTS_WEIGHED = 3
 # A segment due to end (five minutes, a drifting clock) ends where the speaker pauses: each segment
 # is transcribed on its own, and a cut mid-phrase costs about a word (the 11 English eval clips,
