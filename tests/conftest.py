@@ -462,3 +462,17 @@ def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no
         room_id = open_room(session, Show(slug="captured", title="Captured"), "Captured").id
     yield RoomArchive(), room_id
     get_settings.cache_clear()
+
+
+def ended_and_segmented(archive) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
+    """End the ``archive`` fixture's room and list its segments, as (start, length), once written."""
+    from capture.archive import records
+    from roomcast.db import session_scope
+    from roomcast.models import Track
+
+    sink, room_id = archive
+    sink.room_ended(room_id)
+    records.submit(lambda: None).result(30)  # the segments' rows are written
+    with session_scope() as session:
+        tracks = session.query(Track).filter_by(room_id=room_id).order_by(Track.offset_s)
+        return [(track.offset_s, track.duration_s) for track in tracks]

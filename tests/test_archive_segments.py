@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.conftest import rtp_packet
+from tests.conftest import ended_and_segmented, rtp_packet
 
-NTP_EPOCH_OFFSET_S = 3_970_000_000.0  # sender reports carry NTP time: seconds since 1900
+WALL_CLOCK_S = 1_796_000_000.0  # the sender's real time at the start (Unix s, as live.forwarding hands reports on)
 SSRC, RATE = 7, 48_000
 
 
@@ -19,10 +19,6 @@ def speak(archive, seconds: float, pace: float = 1.0, late_s: Callable[[int], fl
     time), packet by packet at ``level(t)`` (RFC 6464 -dBov; None: no level), and a sender report
     each second, report ``n`` going out ``late_s(n)`` late, as aiortc's does: the last packet's
     RTP time beside the moment it was sent. The segments, as (start, length)."""
-    from capture.archive import records
-    from roomcast.db import session_scope
-    from roomcast.models import Track
-
     sink, room_id = archive
     for n in range(int(seconds / 0.02)):
         sent_s = n * 0.02 * pace
@@ -32,11 +28,8 @@ def speak(archive, seconds: float, pace: float = 1.0, late_s: Callable[[int], fl
         sink.write(room_id, "ann", packet, sent_s)
         if n % 50 == 49:
             report = n // 50
-            sink.sender_report(room_id, "ann", SSRC, NTP_EPOCH_OFFSET_S + sent_s + late_s(report), n * 960)
-    sink.room_ended(room_id)
-    records.submit(lambda: None).result(30)  # the segments' rows are written
-    with session_scope() as session:
-        return [(t.offset_s, t.duration_s) for t in session.query(Track).filter_by(room_id=room_id).order_by(Track.offset_s)]
+            sink.sender_report(room_id, "ann", SSRC, WALL_CLOCK_S + sent_s + late_s(report), n * 960)
+    return ended_and_segmented(archive)
 
 
 def test_a_busy_senders_late_reports_do_not_cut_its_track(archive) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from contrib.bot import Bot, OpusFile, person_in
 from live.ice import install_loopback_candidates
 from live.peers import STREAM_SWITCH_S, OneStream
-from tests.conftest import LiveServer, joined, live_server, rtp_packet, spoken_opus, wait_until
+from tests.conftest import LiveServer, ended_and_segmented, joined, live_server, rtp_packet, spoken_opus, wait_until
 
 pytestmark = pytest.mark.timeout(400)
 SAID = ("The river rises every spring and floods the lower fields.",
@@ -113,10 +113,6 @@ def test_a_second_stream_is_dropped_while_the_first_flows_and_follows_once_it_st
 
 
 def test_packets_that_would_cut_a_segment_each_are_dropped_and_the_room_is_kept(archive) -> None:  # type: ignore[no-untyped-def]
-    from capture.archive import records
-    from roomcast.db import session_scope
-    from roomcast.models import Track
-
     sink, room_id = archive
     for n in range(400):  # 8 s: three interleaved streams, then timestamps leaping a second a packet
         at_s = n * 0.02
@@ -124,10 +120,6 @@ def test_packets_that_would_cut_a_segment_each_are_dropped_and_the_room_is_kept(
             sink.write(room_id, "ann", rtp_packet(1 + n % 3, n // 3 if n % 3 else n, n * 960), at_s)
         else:
             sink.write(room_id, "ann", rtp_packet(1, n, n * 960 + (n - 200) * 48_000), at_s)
-    sink.room_ended(room_id)
-    records.submit(lambda: None).result(30)  # the segments' rows are written
-    with session_scope() as session:
-        tracks = session.query(Track).filter_by(room_id=room_id).order_by(Track.offset_s).all()
-        spans = [(track.offset_s, track.duration_s) for track in tracks]
+    spans = ended_and_segmented(archive)
     assert 1 <= len(spans) <= 8  # a segment a second at most, not 400
     assert spans[0][0] == 0.0 and spans[0][1] >= 0.9  # the first stream kept its segment
