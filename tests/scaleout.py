@@ -40,6 +40,24 @@ def postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def settings_on_postgres(monkeypatch, data_dir: Path, **env: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """This process's settings on a fresh, migrated PostgreSQL database (``env``: more ROOMCAST_ settings)."""
+    from roomcast.db import engine_for, migrate
+    from roomcast.settings import get_settings
+
+    with postgres_database() as url:
+        for name, value in {"ROOMCAST_DATABASE_URL": url, "ROOMCAST_DATA_DIR": str(data_dir), **env}.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        migrate(url)
+        try:
+            yield url
+        finally:
+            engine_for(url).dispose()  # its connections closed before the database is dropped
+            get_settings.cache_clear()
+
+
 @dataclass
 class OwnRedis:
     """A redis-server of the test's own (the machine's is shared), without persistence: a

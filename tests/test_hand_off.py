@@ -10,26 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.scaleout import postgres_database
+from tests.scaleout import settings_on_postgres
 
+pytestmark = pytest.mark.scaleout
 ROOMS = 12
 
 
 @pytest.fixture
 def postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from roomcast.settings import get_settings
-
-    with postgres_database() as url:
-        monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("ROOMCAST_DATABASE_URL", url)
-        monkeypatch.setenv("ROOMCAST_LIVE_TRANSCRIPTION", "false")
-        get_settings.cache_clear()
-        from roomcast.db import engine_for, migrate
-
-        migrate()
+    with settings_on_postgres(monkeypatch, tmp_path / "data", ROOMCAST_LIVE_TRANSCRIPTION="false"):
         yield
-        engine_for(url).dispose()
-    get_settings.cache_clear()
 
 
 def ended_room_with_a_track(number: int) -> int:

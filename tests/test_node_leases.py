@@ -10,25 +10,17 @@ import pytest
 from sqlalchemy.orm import Session
 
 from roomcast.bookkeeping import Node
-from roomcast.db import engine_for, migrate
+from roomcast.db import engine_for
 from roomcast.models import Room, RoomStatus, Show, utcnow
-from tests.scaleout import postgres_database
+from tests.scaleout import settings_on_postgres
 
 pytestmark = pytest.mark.scaleout
 
 
 @pytest.fixture
 def database(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:  # noqa: ANN001
-    from roomcast.settings import get_settings
-
-    with postgres_database() as url:
-        monkeypatch.setenv("ROOMCAST_DATABASE_URL", url)
-        monkeypatch.setenv("ROOMCAST_DATA_DIR", str(tmp_path))
-        monkeypatch.setenv("ROOMCAST_NODE_LEASE_S", "30")
-        get_settings.cache_clear()
-        migrate(url)
+    with settings_on_postgres(monkeypatch, tmp_path, ROOMCAST_NODE_LEASE_S="30") as url:
         yield url
-        get_settings.cache_clear()
 
 
 def add_room(url: str, node: str, heartbeat_age_s: float | None) -> int:
